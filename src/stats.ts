@@ -20,6 +20,8 @@ export type DropReason =
   | 'reassemblyOverlap'
   | 'reassemblyOverCap'
   | 'reassemblyTooLarge'
+  | 'reassemblyDuplicate'
+  | 'badFragment'
   | 'noRoute'
   | 'linkDown'
   | 'icmpRateLimited'

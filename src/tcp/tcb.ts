@@ -1,0 +1,273 @@
+/**
+ * The transmission control block (RFC 9293 §3.3.1): every variable of one connection, with
+ * the RFC's names. Internal to src/tcp: TcpConnection is the public face; connection-input,
+ * connection-output, handshake and timers operate on this block.
+ */
+import type { IpAddress } from '../ip/address.js';
+import type { Counters } from '../stats.js';
+import { ChallengeAckLimiter } from './challenge-ack.js';
+import type { TcpConfig } from './config.js';
+import { createCongestionControl, type CongestionControl } from './congestion.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+import { RtoEstimator } from './rto.js';
+import type { TcpRepr } from './segment.js';
+import { SendBuffer } from './send-buffer.js';
+import { seqAdd } from './seq.js';
+
+/** The eleven states of RFC 9293 §3.3.2. LISTEN belongs to the layer's listeners. */
+export type TcpState =
+  | 'CLOSED'
+  | 'LISTEN'
+  | 'SYN-SENT'
+  | 'SYN-RECEIVED'
+  | 'ESTABLISHED'
+  | 'FIN-WAIT-1'
+  | 'FIN-WAIT-2'
+  | 'CLOSE-WAIT'
+  | 'CLOSING'
+  | 'LAST-ACK'
+  | 'TIME-WAIT';
+
+export type TcpErrorCode = 'ECONNRESET' | 'ECONNREFUSED' | 'ETIMEDOUT';
+
+export type TcpEvent =
+  | { readonly type: 'state'; readonly from: TcpState; readonly to: TcpState }
+  /** The handshake completed (entered ESTABLISHED). */
+  | { readonly type: 'established' }
+  /** New in-order data can be read. */
+  | { readonly type: 'readable' }
+  /** The peer's FIN arrived in order: no data after what is buffered. */
+  | { readonly type: 'peerFin' }
+  /** Send-buffer space was freed after a write() accepted less than it was given. */
+  | { readonly type: 'writable' }
+  /** The connection failed; a 'closed' event follows. */
+  | { readonly type: 'error'; readonly code: TcpErrorCode }
+  /** The connection reached CLOSED: the layer forgets it. Always the last event. */
+  | { readonly type: 'closed' };
+
+/** States in which both sides' ISNs are known (RFC 9293 §3.10.7.4 "synchronized"). */
+export function isSynchronized(state: TcpState): boolean {
+  return state !== 'CLOSED' && state !== 'LISTEN' && state !== 'SYN-SENT' && state !== 'SYN-RECEIVED';
+}
+
+/** States in which the peer may still send data (we have not processed its FIN). */
+export function canReceiveData(state: TcpState): boolean {
+  return state === 'ESTABLISHED' || state === 'FIN-WAIT-1' || state === 'FIN-WAIT-2';
+}
+
+/** States in which queued data (and our FIN) may go out. */
+export function canSendData(state: TcpState): boolean {
+  return state === 'ESTABLISHED' || state === 'CLOSE-WAIT' || state === 'FIN-WAIT-1' || state === 'LAST-ACK' || state === 'CLOSING';
+}
+
+export interface TcbParams {
+  readonly localAddress: IpAddress;
+  readonly localPort: number;
+  readonly remoteAddress: IpAddress;
+  readonly remotePort: number;
+  readonly iss: number;
+  readonly mss?: number;
+  readonly config: TcpConfig;
+  readonly now: number;
+  readonly counters?: Counters;
+}
+
+export class Tcb {
+  state: TcpState = 'CLOSED';
+  readonly localAddress: IpAddress;
+  readonly localPort: number;
+  readonly remoteAddress: IpAddress;
+  readonly remotePort: number;
+  readonly config: TcpConfig;
+  readonly counters: Counters | undefined;
+
+  // Send sequence variables (RFC 9293 §3.3.1).
+  readonly iss: number;
+  sndUna: number;
+  sndNxt: number;
+  /** The highest sequence number sent so far (SND.NXT rewinds on a retransmission timeout). */
+  sndMax: number;
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  /** The largest window the peer has offered (RFC 5961 §5.2 MAX.SND.WND, §3.8.6.2.1 SWS). */
+  maxSndWnd = 0;
+  /** Shift applied to the peer's window field (its Rcv.Wind.Shift; 0 unless negotiated). */
+  sndWindShift = 0;
+
+  // Receive sequence variables.
+  irs = 0;
+  rcvNxt = 0;
+  /** Right edge of the window we last advertised (RCV.NXT + RCV.WND at that time). */
+  rcvAdvertisedEdge = 0;
+  /** Shift applied to our window field (Rcv.Wind.Shift, RFC 7323 §2.2). */
+  rcvWindShift = 0;
+
+  // Negotiated options.
+  /** The MSS we advertise (from the route). */
+  readonly advertisedMss: number;
+  /** The peer's MSS (RFC 9293 §3.7.1; default 536 / 1220 when absent). */
+  peerMss = 536;
+  windowScaling = false;
+  timestamps = false;
+  sackPermitted = false;
+  /** TS.Recent (RFC 7323 §4.3). */
+  tsRecent = 0;
+  /** Last.ACK.sent (RFC 7323 §4.3). */
+  lastAckSent = 0;
+  /** Per-connection offset added to our TSval clock (RFC 7323 §5.4). */
+  readonly tsOffset: number;
+
+  readonly sendBuffer: SendBuffer;
+  readonly receiveBuffer: ReceiveBuffer;
+  readonly rto: RtoEstimator;
+  congestion: CongestionControl;
+  readonly challengeAcks: ChallengeAckLimiter;
+
+  /** The app asked for our FIN (shutdown()). */
+  finQueued = false;
+  finAcked = false;
+  /** The SYN (ours) has been acknowledged. */
+  synAcked = false;
+  peerFinReceived = false;
+  /** Sequence number of a FIN that arrived beyond a hole, processed when RCV.NXT reaches it. */
+  pendingFinSeq: number | undefined;
+  /** We were created from a listener's SYN (RFC 9293 §3.10.7.4: RST in SYN-RECEIVED). */
+  passiveOpen = false;
+  /** Send an ACK at the end of this event even if no data goes out. */
+  ackNeeded = false;
+  /** A write() was cut short; report 'writable' when space frees. */
+  writableWanted = false;
+
+  // Timers: data, not callbacks (absolute ms; Infinity = not armed).
+  retransmitAt = Infinity;
+  persistAt = Infinity;
+  timeWaitAt = Infinity;
+  /** Placeholders for the next issues (delayed ACK, keepalive). */
+  delayedAckAt = Infinity;
+  keepaliveAt = Infinity;
+  /** Consecutive retransmission timeouts for the oldest unacknowledged segment. */
+  retries = 0;
+  /** Persist probes sent since the window closed (for the backoff). */
+  persistProbes = 0;
+  /** Round-trip timing of one segment (Karn's rule: never a retransmitted one). */
+  rttSeq: number | undefined;
+  rttStart = 0;
+
+  private segments: TcpRepr[] = [];
+  private events: TcpEvent[] = [];
+
+  constructor(params: TcbParams) {
+    this.localAddress = params.localAddress;
+    this.localPort = params.localPort;
+    this.remoteAddress = params.remoteAddress;
+    this.remotePort = params.remotePort;
+    this.config = params.config;
+    this.counters = params.counters;
+    this.iss = params.iss >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+    this.sndMax = this.iss;
+    this.advertisedMss = params.mss ?? params.config.mss;
+    this.peerMss = params.localAddress.family === 6 ? 1220 : 536;
+    this.tsOffset = seqAdd(this.iss, 0x5a5a5a5a);
+    this.sendBuffer = new SendBuffer(params.config.sendBufferSize);
+    this.receiveBuffer = new ReceiveBuffer(params.config.receiveBufferSize);
+    this.rto = new RtoEstimator(params.config);
+    this.congestion = createCongestionControl(params.config.congestionControl, this.advertisedMss, params.config.initialCwndSegments);
+    this.challengeAcks = params.config.challengeAckLimiter ?? new ChallengeAckLimiter(params.config.challengeAckLimit);
+  }
+
+  /** Largest payload per segment: the smaller MSS, less the timestamp option (RFC 9293 §3.7.1). */
+  get sendMss(): number {
+    return Math.max(1, Math.min(this.peerMss, this.advertisedMss) - (this.timestamps ? 12 : 0));
+  }
+
+  /** Sequence number of the first byte in the send buffer. */
+  get sendBufferStart(): number {
+    return this.synAcked ? this.sndUna : seqAdd(this.iss, 1);
+  }
+
+  /** Sequence number our FIN takes (valid once finQueued). */
+  get finSeq(): number {
+    return seqAdd(this.sendBufferStart, this.sendBuffer.length);
+  }
+
+  /** Our TSval at `now` (RFC 7323 §5.4: a 1 ms clock with a per-connection offset). */
+  tsValue(now: number): number {
+    return (Math.floor(now) + this.tsOffset) >>> 0;
+  }
+
+  canWrite(): boolean {
+    return !this.finQueued && (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED' || this.state === 'ESTABLISHED' || this.state === 'CLOSE-WAIT');
+  }
+
+  setState(to: TcpState): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    this.events.push({ type: 'state', from, to });
+    if (to === 'ESTABLISHED') this.events.push({ type: 'established' });
+    if (to === 'CLOSED') {
+      this.retransmitAt = this.persistAt = this.timeWaitAt = this.delayedAckAt = this.keepaliveAt = Infinity;
+      this.events.push({ type: 'closed' });
+    }
+  }
+
+  /** RFC 9293 §3.10.4 CLOSE call, per state. */
+  requestClose(now: number): void {
+    void now;
+    switch (this.state) {
+      case 'SYN-SENT':
+        this.setState('CLOSED'); // §3.10.4: SYN-SENT — delete the TCB
+        return;
+      case 'SYN-RECEIVED':
+        this.finQueued = true; // §3.10.4: queued until ESTABLISHED is entered
+        return;
+      case 'ESTABLISHED':
+        this.finQueued = true;
+        this.setState('FIN-WAIT-1'); // §3.10.4: ESTABLISHED — FIN after queued data, enter FIN-WAIT-1
+        return;
+      case 'CLOSE-WAIT':
+        this.finQueued = true;
+        this.setState('LAST-ACK'); // §3.10.4: CLOSE-WAIT — FIN after queued data, enter LAST-ACK
+        return;
+      default:
+        return; // already closing or closed: nothing more to do
+    }
+  }
+
+  fail(code: TcpErrorCode): void {
+    this.events.push({ type: 'error', code });
+    this.setState('CLOSED');
+  }
+
+  emitEvent(event: TcpEvent): void {
+    this.events.push(event);
+  }
+
+  queueSegment(segment: TcpRepr): void {
+    this.segments.push(segment);
+    this.counters?.count('tcp.segmentsOut');
+  }
+
+  count(name: string): void {
+    this.counters?.count(`tcp.${name}`);
+  }
+
+  drop(reason: string): void {
+    this.counters?.drop('tcp', reason);
+  }
+
+  takeSegments(): TcpRepr[] {
+    const out = this.segments;
+    this.segments = [];
+    return out;
+  }
+
+  takeEvents(): TcpEvent[] {
+    const out = this.events;
+    this.events = [];
+    return out;
+  }
+}
