@@ -2,11 +2,11 @@
   "targets": [
     {
       "target_name": "tuntcp_tun",
-      "sources": ["native/tun.c"],
+      "sources": ["native/tun.c", "native/tun_open.c"],
       "defines": ["NAPI_VERSION=8"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
-        ["OS!='linux'", { "sources!": ["native/tun.c"], "sources": [] }]
+        ["OS!='linux'", { "sources!": ["native/tun.c", "native/tun_open.c"], "sources": [] }]
       ]
     }
   ]

@@ -146,7 +146,7 @@ export function pinPrefix(pinning: Pinning): string[] {
 /** The part of src/link/netns.ts's Namespace the benches use. */
 export interface BenchNamespace {
   readonly name: string;
-  exec(cmd: string, args: string[], options?: { timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  exec(cmd: string, args: string[], options?: { timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string; timedOut?: boolean }>;
   spawn(cmd: string, args: string[]): ChildProcess;
   delete(): void;
 }
@@ -182,7 +182,8 @@ export async function runTool<T>(ns: BenchNamespace, tool: KernelTool, pinning: 
   const result = await ns.exec(cmd, cmdArgs, { timeoutMs });
   const line = result.stdout.trim().split('\n').pop() ?? '';
   if (result.code !== 0 || !line.startsWith('{')) {
-    throw new Error(`tcp-tool ${args.join(' ')} in ${ns.name} failed (exit ${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
+    const how = result.timedOut ? `killed after ${timeoutMs} ms` : `exit ${result.code}`;
+    throw new Error(`tcp-tool ${args.join(' ')} in ${ns.name} failed (${how}): ${result.stderr.trim() || result.stdout.trim()}`);
   }
   return JSON.parse(line) as T;
 }

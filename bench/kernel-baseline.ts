@@ -85,8 +85,8 @@ export async function measurePing(client: BenchNamespace, target: string, option
   for (const size of options.pingSizes) {
     const result = await pingFlood(client, target, options.pingCount, size, pinning);
     const common = { group: ICMP_GROUP, name, pinning, ...(baseline ? { baseline } : {}) };
-    rows.push({ ...common, metric: `echoes ${size} B`, unit: '/s', value: result.perSecond });
-    rows.push({ ...common, metric: `loss ${size} B`, unit: '%', value: result.lossPercent });
+    rows.push({ ...common, metric: `${size} B echoes`, unit: '/s', value: result.perSecond });
+    rows.push({ ...common, metric: `${size} B loss`, unit: '%', value: result.lossPercent });
   }
   return rows;
 }

@@ -22,6 +22,7 @@ export type DropReason =
   | 'reassemblyTooLarge'
   | 'reassemblyDuplicate'
   | 'badFragment'
+  | 'udpNoSocket'
   | 'noRoute'
   | 'linkDown'
   | 'icmpRateLimited'

@@ -2,17 +2,18 @@
  * The namespace harness: creation, exec/spawn inside, and cleanup in every way a process ends.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  compileForChild,
   createNamespace,
   describeNetns,
   liveNamespaceNames,
   Namespace,
   namespaceExists,
   NetnsError,
+  sweepStaleNamespaces,
   withNamespace,
 } from './helpers/netns.js';
 
@@ -88,6 +89,25 @@ describeNetns('network-namespace harness', () => {
     expect(namespaceExists(name)).toBe(false);
   });
 
+  it('sweeps namespaces left behind by dead processes, and only those', async () => {
+    const live = createNamespace('sw');
+    const exited = spawn('true');
+    const deadPid = await new Promise<number>((resolve) => exited.on('exit', () => resolve(exited.pid!)));
+    const stale = new Namespace(`sw${deadPid.toString(36)}-0dead`);
+    execFileSync('ip', ['netns', 'add', stale.name]);
+    try {
+      expect(namespaceExists(stale.name)).toBe(true);
+      const swept = sweepStaleNamespaces('sw');
+      expect(swept).toContain(stale.name);
+      expect(swept).not.toContain(live.name);
+      expect(namespaceExists(stale.name)).toBe(false);
+      expect(namespaceExists(live.name)).toBe(true);
+    } finally {
+      stale.delete();
+      live.delete();
+    }
+  });
+
   it('rejects prefixes that could not make a valid short name', () => {
     expect(() => createNamespace('Bad/Prefix')).toThrow(NetnsError);
     expect(() => createNamespace('muchtoolong')).toThrow(NetnsError);
@@ -98,15 +118,12 @@ describeNetns('network-namespace harness', () => {
 
 /** A child process creates a namespace and then ends badly; the namespace must be gone. */
 function describeExitCleanup(): void {
+  let build: { dir: string; cleanup: () => void } | undefined;
   let buildDir = '';
   let script = '';
   beforeAll(() => {
-    buildDir = mkdtempSync(join(tmpdir(), 'tuntcp-netns-'));
-    execFileSync(
-      'npx',
-      ['tsc', '--ignoreConfig', '--outDir', buildDir, '--rootDir', '.', '--module', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', 'src/link/netns.ts'],
-      { stdio: 'pipe', timeout: 60_000 },
-    );
+    build = compileForChild(['src/link/netns.ts']);
+    buildDir = build.dir;
     script = join(buildDir, 'child.mjs');
     writeFileSync(
       script,
@@ -122,7 +139,7 @@ function describeExitCleanup(): void {
     );
   });
   afterAll(() => {
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+    build?.cleanup();
   });
 
   const cases: Array<{ mode: string; signal?: NodeJS.Signals; expectCode?: number; expectSignal?: NodeJS.Signals }> = [

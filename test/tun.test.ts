@@ -2,12 +2,14 @@
  * TunDevice against the real kernel, always inside a namespace this file creates:
  * the kernel side of the TUN is 10.7.0.1/24 (+ fd07::1/64), and the test plays 10.7.0.2.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { finishChecksum, internetChecksum, sumBytes } from '../src/ip/checksum.js';
 import type { PacketBatch } from '../src/link/link.js';
 import { TunDevice, TunError, TunNetnsError, TunOpenError } from '../src/link/tun.js';
-import { createNamespace, describeNetns, openTunInNamespace, type Namespace } from './helpers/netns.js';
+import { compileForChild, createNamespace, describeNetns, openTunInNamespace, type Namespace } from './helpers/netns.js';
 
 const KERNEL = [10, 7, 0, 1];
 const US = [10, 7, 0, 2];
@@ -198,6 +200,53 @@ describeNetns('TunDevice in a network namespace', () => {
       expect((caught as TunError).errno).toBe('EBUSY');
     } finally {
       tun.close();
+    }
+  });
+
+  it('an open, reading device keeps the process alive; unref() lets it exit; GC closes a dropped idle device', async () => {
+    const build = compileForChild(['src/link/tun.ts']);
+    try {
+      const script = join(build.dir, 'child.mjs');
+      writeFileSync(
+        script,
+        [
+          `import { TunDevice } from ${JSON.stringify(join(build.dir, 'src/link/tun.js'))};`,
+          'const [netns, mode] = process.argv.slice(2);',
+          'if (mode === "gc") {',
+          '  (() => { const idle = TunDevice.open({ name: "gc0", netns }); idle.setReceiver(() => {}); idle.pause(); })();',
+          '  for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }',
+          '  console.log("collected");',
+          '  setInterval(() => {}, 1000);',
+          '} else {',
+          '  const tun = TunDevice.open({ name: "ref0", netns });',
+          '  tun.setReceiver(() => {});',
+          '  if (mode === "unref") tun.unref();',
+          '  console.log("open");',
+          '}',
+        ].join('\n'),
+      );
+      const run = (mode: string, waitMs: number): Promise<{ exited: boolean; output: string }> =>
+        new Promise((resolve) => {
+          const child = spawn(process.execPath, ['--expose-gc', script, ns.name, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let output = '';
+          child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+          const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+          }, waitMs);
+          child.on('exit', (code, signal) => {
+            clearTimeout(timer);
+            resolve({ exited: signal === null && code === 0, output });
+          });
+        });
+      expect(await run('unref', 5_000)).toEqual({ exited: true, output: 'open\n' });
+      expect(await run('ref', 800)).toEqual({ exited: false, output: 'open\n' });
+      const gcRun = run('gc', 2_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Still running (its interval), yet the idle device it dropped is gone.
+      expect((await ns.exec('ip', ['link', 'show', 'gc0'])).code).not.toBe(0);
+      expect(await gcRun).toEqual({ exited: false, output: 'collected\n' });
+    } finally {
+      build.cleanup();
     }
   });
 

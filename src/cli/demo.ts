@@ -17,7 +17,7 @@ type Print = (line: string) => void;
 export async function runDemo(print: Print, options: { forceMemory?: boolean } = {}): Promise<number> {
   const check = canUseNamespaces();
   if (!options.forceMemory && check.ok) return runTunDemo(print);
-  if (!options.forceMemory) print(`(no TUN demo: ${check.reason}; running two stacks over a MemoryLink instead)\n`);
+  if (!options.forceMemory && !check.ok) print(`(no TUN demo: ${check.reason}; running two stacks over a MemoryLink instead)\n`);
   return runMemoryDemo(print);
 }
 

@@ -4,8 +4,7 @@
  * services (--echo, --http...).
  */
 import { Stack } from '../stack.js';
-import { TunDevice } from '../link/tun.js';
-import { configureKernelSide } from '../link/netns.js';
+import { Namespace, namespaceExists, openTunInNamespace } from '../link/netns.js';
 import { DEVICE_FLAGS, IMPAIRMENT_FLAGS, UsageError, parseCommandArgs, readDeviceOptions, readImpairments } from './args.js';
 import { buildLinkChain } from './link-chain.js';
 
@@ -18,8 +17,14 @@ export async function runServe(argv: string[], print: (line: string) => void): P
   if (device.netns === undefined) throw new UsageError(`serve needs --netns NS (an existing network namespace)\nusage: ${SERVE_USAGE}`);
   const impairments = readImpairments(values);
 
-  const tun = TunDevice.open({ name: values['tun-name'] as string, netns: device.netns, mtu: device.mtu });
-  configureKernelSide(device.netns, tun.name, { peerAddress: device.peerAddr, peerAddress6: device.peerAddr6 });
+  if (!namespaceExists(device.netns)) throw new UsageError(`network namespace "${device.netns}" does not exist (create it with: ip netns add ${device.netns})`);
+  // Adopt the user's namespace (it is theirs: we never delete it); only our TUN goes away.
+  const tun = openTunInNamespace(new Namespace(device.netns), {
+    tunName: values['tun-name'] as string,
+    mtu: device.mtu,
+    peerAddress: device.peerAddr,
+    peerAddress6: device.peerAddr6,
+  });
   const link = buildLinkChain(tun, {
     pcap: device.pcap,
     trace: device.trace ? (line) => print(line) : undefined,

@@ -54,13 +54,12 @@ export function walkIpv6Chain(packet: Uint8Array, dstIsMulticast: boolean): Ipv6
   let nextHeaderField: number = IPV6.NEXT_HEADER;
   let offset = IPV6_HEADER_LENGTH;
   for (let count = 0; count <= MAX_EXTENSION_HEADERS; count++) {
+    // RFC 8200 §4.3: the Hop-by-Hop header may only appear immediately after the IPv6 header.
+    if (nextHeader === IP_PROTOCOL.HOP_BY_HOP && offset !== IPV6_HEADER_LENGTH) {
+      return paramProblem('badHeader', PARAM_PROBLEM.UNRECOGNIZED_NEXT_HEADER, nextHeaderField, false);
+    }
     switch (nextHeader) {
-      case IP_PROTOCOL.HOP_BY_HOP:
-        // RFC 8200 §4.3: the Hop-by-Hop header may only appear immediately after the IPv6 header.
-        if (offset !== IPV6_HEADER_LENGTH) {
-          return paramProblem('badHeader', PARAM_PROBLEM.UNRECOGNIZED_NEXT_HEADER, nextHeaderField, false);
-        }
-      // falls through: same TLV options format as Destination Options
+      case IP_PROTOCOL.HOP_BY_HOP: // same TLV options format as Destination Options
       case IP_PROTOCOL.IPV6_DEST_OPTS: {
         const length = extensionLength(packet, offset);
         if (length === undefined) return { kind: 'drop', reason: 'badLength' };

@@ -10,8 +10,7 @@
  * Time comes in as a number: `poll(now)`, `pollAt()`.
  */
 import type { IpAddress, IpFamily } from './address.js';
-import { IPV4 } from './ipv4.js';
-import { writeIpv4Checksum } from './ipv4.js';
+import { IPV4, writeIpv4Checksum } from './ipv4.js';
 import { IPV6 } from './ipv6.js';
 import type { NetInterface } from './types.js';
 import type { Counters, DropReason } from '../stats.js';
@@ -95,7 +94,7 @@ export class Reassembler {
   constructor(
     private readonly counters: Counters,
     options: ReassemblyOptions = {},
-    private readonly onTimeout: (timeout: ReassemblyTimeout) => void = () => {},
+    private readonly onTimeout: (timeout: ReassemblyTimeout, now: number) => void = () => {},
   ) {
     this.timeoutV4 = options.timeoutMs ?? DEFAULT_REASSEMBLY_TIMEOUT_V4;
     this.timeoutV6 = options.timeoutMs ?? DEFAULT_REASSEMBLY_TIMEOUT_V6;
@@ -173,6 +172,10 @@ export class Reassembler {
 
     if (entry.total !== undefined && entry.received === entry.total && entry.first !== undefined) {
       this.remove(entry);
+      if (this.reassembledLength(entry.family, entry.first.headerLength, entry.total) > MAX_PACKET_LENGTH) {
+        this.counters.drop('reassembly', 'reassemblyTooLarge');
+        return { kind: 'dropped', reason: 'reassemblyTooLarge' };
+      }
       return { kind: 'complete', packet: this.build(entry) };
     }
     this.evictOverCap(entry);
@@ -206,7 +209,7 @@ export class Reassembler {
       this.counters.drop('reassembly', 'reassemblyTimeout');
       // RFC 792 / RFC 8200 §4.5: Time Exceeded code 1 only if the first fragment arrived.
       if (entry.first !== undefined) {
-        this.onTimeout({ family: entry.family, firstFragment: entry.first.packet, iface: entry.first.iface });
+        this.onTimeout({ family: entry.family, firstFragment: entry.first.packet, iface: entry.first.iface }, now);
       }
     }
   }

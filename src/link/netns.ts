@@ -136,21 +136,58 @@ function killByPid(child: ChildProcess): void {
   }
 }
 
+/**
+ * prefix + pid (base 36) + "-" + counter (base 36) + random hex, cut to 15 characters. The pid
+ * part lets sweepStaleNamespaces() recognise namespaces left behind by a process that died.
+ */
 function uniqueName(prefix: string): string {
-  const pid = process.pid.toString(36);
-  const count = (counter++).toString(36);
-  const random = randomBytes(4).toString('hex');
-  // prefix + pid + counter + random, cut to 15 characters (the random part is what gets cut).
-  const head = `${prefix}${pid}${count}`;
-  if (head.length > MAX_NAME_LENGTH - 2) throw new NetnsError(`namespace prefix "${prefix}" is too long`);
-  return (head + random).slice(0, MAX_NAME_LENGTH);
+  const head = `${prefix}${process.pid.toString(36)}-${(counter++).toString(36)}`;
+  if (head.length > MAX_NAME_LENGTH) throw new NetnsError(`namespace prefix "${prefix}" is too long`);
+  return (head + randomBytes(4).toString('hex')).slice(0, MAX_NAME_LENGTH);
+}
+
+function checkPrefix(prefix: string): void {
+  if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new NetnsError(`namespace prefix must be 1-6 lowercase letters/digits, got "${prefix}"`);
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Delete namespaces named by createNamespace(prefix) in a process that no longer exists
+ * (left behind by SIGKILL or a crash of the machine). Namespaces of live processes are kept.
+ * Returns the names deleted.
+ */
+export function sweepStaleNamespaces(prefix = 'tt'): string[] {
+  checkPrefix(prefix);
+  const pattern = new RegExp(`^${prefix}([0-9a-z]+)-[0-9a-z]+$`);
+  const deleted: string[] = [];
+  const listing = ipSync(['netns', 'list']);
+  for (const line of listing.split('\n')) {
+    const name = line.split(' ')[0] ?? '';
+    const match = pattern.exec(name);
+    if (match === null) continue;
+    const pid = Number.parseInt(match[1]!, 36);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || processIsAlive(pid)) continue;
+    new Namespace(name).delete();
+    deleted.push(name);
+  }
+  return deleted;
 }
 
 /** Create a uniquely named namespace with lo up; it is deleted at process exit if not before. */
 export function createNamespace(prefix = 'tt'): Namespace {
-  if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new NetnsError(`namespace prefix must be 1-6 lowercase letters/digits, got "${prefix}"`);
+  checkPrefix(prefix);
   installExitHandlers();
-  const name = uniqueName(prefix);
+  let name = uniqueName(prefix);
+  // A namespace of the same name can only be a leftover of a dead process with our pid: skip it.
+  for (let attempt = 1; namespaceExists(name) && attempt < 10; attempt++) name = uniqueName(prefix);
   ipSync(['netns', 'add', name]);
   const ns = new Namespace(name);
   liveNamespaces.add(ns);

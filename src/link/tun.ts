@@ -49,8 +49,8 @@ export class TunAddonMissingError extends TunError {
   constructor(packageRoot: string, cause: unknown) {
     super(
       'ERR_TUN_ADDON_MISSING',
-      `the native TUN addon (build/Release/tuntcp_tun.node) is not built: run \`npx node-gyp rebuild\` ` +
-        `(or \`npm run install\`) in ${packageRoot}; building needs python3, make and gcc/g++`,
+      `the native TUN addon (build/Release/tuntcp_tun.node) is not built: run \`npm run install\` ` +
+        `(npm's bundled node-gyp) in ${packageRoot}; building needs python3, make and gcc/g++`,
       { cause },
     );
   }
@@ -199,6 +199,8 @@ export class TunDevice implements Link {
   private readonly meta: Int32Array;
   private readonly zeroVnetHeader: Uint8Array | undefined;
   private receiver: BatchReceiver | undefined;
+  /** Held here so that the addon's reference to it can be weak while not reading. */
+  private readonly onBatchBound = (count: number, errno: number): void => this.onBatch(count, errno);
   private closed = false;
   private reading = false;
 
@@ -218,7 +220,7 @@ export class TunDevice implements Link {
     this.meta = new Int32Array(maxBatch * 2);
     this.zeroVnetHeader = this.vnetHdr ? new Uint8Array(VNET_HDR_SIZE) : undefined;
     try {
-      this.handle = native.attach(fd, this.buffer, this.meta, readSize, (count, errno) => this.onBatch(count, errno));
+      this.handle = native.attach(fd, this.buffer, this.meta, readSize, this.onBatchBound);
     } catch (error) {
       native.closeFd(fd);
       throw new TunOpenError(String((error as Error).message ?? error), { cause: error });
@@ -343,7 +345,11 @@ export class TunDevice implements Link {
   }
 
   private onBatch(count: number, errno: number): void {
-    if (errno !== 0) this.readErrors++;
+    if (errno !== 0) {
+      this.readErrors++;
+      // The addon stops polling on an error with nothing read (the device went away).
+      if (count === 0) this.reading = false;
+    }
     if (count === 0 || this.closed) return;
     const bytes = this.bytes;
     const meta = this.meta;

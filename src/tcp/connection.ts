@@ -30,6 +30,7 @@
  *   ETIMEDOUT), 'state' (every transition, for tracing), 'closed' (last event).
  */
 import type { IpAddress } from '../ip/address.js';
+import type { Counters } from '../stats.js';
 import { InvalidStateError } from '../errors.js';
 import type { TcpConfig } from './config.js';
 import type { TcpRepr } from './segment.js';
@@ -54,6 +55,8 @@ export interface TcpConnectionParams {
   readonly config: TcpConfig;
   /** The time of creation (ms, the stack clock). */
   readonly now: number;
+  /** Where to count segments, retransmissions and drops ("tcp.*", "drop.*"). */
+  readonly counters?: Counters;
 }
 
 export class TcpConnection {

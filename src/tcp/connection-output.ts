@@ -1,0 +1,230 @@
+/**
+ * What a connection sends: the SYN / SYN-ACK, data and FIN within the peer's window and the
+ * congestion window, pure ACKs, window updates, RSTs and challenge ACKs. All segments go to the
+ * Tcb's queue as TcpReprs (payloads are send-buffer slices).
+ */
+import { NO_OPTIONS, type TcpOptions } from './options.js';
+import { TcpFlags, type TcpRepr } from './segment.js';
+import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
+import { canSendData, isSynchronized, type Tcb } from './tcb.js';
+import { synOptions } from './handshake.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** The window field to advertise, updating the advertised right edge (RFC 9293 §3.8.6.2.2). */
+export function advertiseWindow(tcb: Tcb, syn: boolean): number {
+  const available = tcb.receiveBuffer.window;
+  if (syn) {
+    // RFC 7323 §2.2: the window field of a SYN is never scaled.
+    const field = Math.min(available, 0xffff);
+    tcb.rcvAdvertisedEdge = seqAdd(tcb.rcvNxt, field);
+    return field;
+  }
+  const scale = 2 ** tcb.rcvWindShift;
+  const current = Math.max(0, seqDiff(tcb.rcvAdvertisedEdge, tcb.rcvNxt));
+  let window = available;
+  // RFC 9293 §3.8.6.2.2: never shrink the window (the right edge does not move left), and
+  // receiver SWS avoidance: open it only by at least min(RCV.BUFF / 2, MSS).
+  if (window < current || window - current < windowUpdateThreshold(tcb)) window = current;
+  let field = Math.min(Math.floor(window / scale), 0xffff);
+  if (field * scale < current) field = Math.min(Math.ceil(current / scale), 0xffff);
+  const edge = seqAdd(tcb.rcvNxt, field * scale);
+  if (seqGt(edge, tcb.rcvAdvertisedEdge)) tcb.rcvAdvertisedEdge = edge;
+  return field;
+}
+
+/** How much the window must grow before it is worth announcing (RFC 9293 §3.8.6.2.2). */
+export function windowUpdateThreshold(tcb: Tcb): number {
+  return Math.min(Math.floor(tcb.receiveBuffer.capacity / 2), tcb.advertisedMss);
+}
+
+/** True when reads have reopened the window enough for a window update. */
+export function windowUpdateDue(tcb: Tcb): boolean {
+  if (tcb.state !== 'ESTABLISHED' && tcb.state !== 'FIN-WAIT-1' && tcb.state !== 'FIN-WAIT-2') return false;
+  const current = Math.max(0, seqDiff(tcb.rcvAdvertisedEdge, tcb.rcvNxt));
+  return tcb.receiveBuffer.window - current >= windowUpdateThreshold(tcb);
+}
+
+function segmentOptions(tcb: Tcb, now: number): TcpOptions {
+  // RFC 7323 §3.2: once negotiated, every non-RST segment carries a timestamp echoing TS.Recent.
+  return tcb.timestamps ? { timestamp: { value: tcb.tsValue(now), echo: tcb.tsRecent } } : NO_OPTIONS;
+}
+
+/** Build and queue a segment from the current variables; ACK segments record Last.ACK.sent. */
+function queue(tcb: Tcb, now: number, flags: number, seq: number, payload: Uint8Array, options?: TcpOptions): void {
+  const syn = (flags & TcpFlags.SYN) !== 0;
+  const withAck = (flags & TcpFlags.ACK) !== 0;
+  if (withAck) tcb.lastAckSent = tcb.rcvNxt;
+  tcb.queueSegment({
+    srcPort: tcb.localPort,
+    dstPort: tcb.remotePort,
+    seq,
+    ack: withAck ? tcb.rcvNxt : 0,
+    flags,
+    window: advertiseWindow(tcb, syn),
+    urgent: 0,
+    options: options ?? segmentOptions(tcb, now),
+    payload,
+  });
+}
+
+/** RFC 9293 §3.10.1 OPEN call (active): enter SYN-SENT and send <SEQ=ISS><CTL=SYN>. */
+export function sendOpeningSyn(tcb: Tcb, now: number): void {
+  tcb.setState('SYN-SENT'); // §3.10.1: active OPEN → SYN-SENT
+  sendSyn(tcb, now);
+}
+
+/** (Re)send our SYN — or SYN-ACK in SYN-RECEIVED — and arm the retransmission timer. */
+export function sendSyn(tcb: Tcb, now: number): void {
+  const synAck = tcb.state === 'SYN-RECEIVED';
+  const first = tcb.sndMax === tcb.iss;
+  queue(tcb, now, synAck ? TcpFlags.SYN | TcpFlags.ACK : TcpFlags.SYN, tcb.iss, EMPTY, synOptions(tcb, now, synAck));
+  tcb.sndNxt = seqAdd(tcb.iss, 1);
+  if (first) {
+    tcb.sndMax = tcb.sndNxt;
+    tcb.rttSeq = tcb.sndNxt;
+    tcb.rttStart = now;
+  } else {
+    tcb.rttSeq = undefined; // Karn's rule (RFC 6298 §3): a retransmitted SYN gives no sample
+  }
+  if (tcb.retransmitAt === Infinity) tcb.retransmitAt = now + tcb.rto.rto;
+}
+
+/** A pure ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+export function sendAck(tcb: Tcb, now: number): void {
+  queue(tcb, now, TcpFlags.ACK, tcb.sndNxt, EMPTY);
+}
+
+/** RFC 5961 §3.2, §4.2, §5.2: a challenge ACK, subject to the rate limit (§7). */
+export function sendChallengeAck(tcb: Tcb, now: number): void {
+  if (!tcb.challengeAcks.allow(now)) {
+    tcb.count('challengeAcksSuppressed');
+    return;
+  }
+  tcb.count('challengeAcks');
+  sendAck(tcb, now);
+}
+
+/** A reset from this connection: <SEQ=seq><CTL=RST>. */
+export function sendReset(tcb: Tcb, seq: number): void {
+  tcb.queueSegment({
+    srcPort: tcb.localPort,
+    dstPort: tcb.remotePort,
+    seq: seq >>> 0,
+    ack: 0,
+    flags: TcpFlags.RST,
+    window: 0,
+    urgent: 0,
+    options: NO_OPTIONS,
+    payload: EMPTY,
+  });
+  tcb.count('resetsOut');
+}
+
+/** RFC 9293 §3.10.5 ABORT call. */
+export function abortConnection(tcb: Tcb, now: number): void {
+  void now;
+  if (tcb.state === 'CLOSED') return;
+  // §3.10.5: in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2 and CLOSE-WAIT send <SEQ=SND.NXT><CTL=RST>;
+  // in SYN-SENT, CLOSING, LAST-ACK and TIME-WAIT just delete the TCB.
+  const state = tcb.state;
+  if (state === 'SYN-RECEIVED' || state === 'ESTABLISHED' || state === 'FIN-WAIT-1' || state === 'FIN-WAIT-2' || state === 'CLOSE-WAIT') {
+    sendReset(tcb, tcb.sndNxt);
+  }
+  tcb.setState('CLOSED'); // §3.10.5: enter CLOSED
+}
+
+/** Persist interval after `probes` probes: the RTO, doubled per probe (RFC 9293 §3.8.6.1). */
+export function persistInterval(tcb: Tcb): number {
+  return Math.min(tcb.config.maxRto, tcb.rto.rto * 2 ** tcb.persistProbes);
+}
+
+/**
+ * Send what the state and the windows allow, then a pure ACK if one is owed and nothing else
+ * carried it. Called after every event.
+ */
+export function transmit(tcb: Tcb, now: number, options?: { windowUpdateCheck?: boolean }): void {
+  if (tcb.state === 'CLOSED') {
+    tcb.ackNeeded = false;
+    return;
+  }
+  if (options?.windowUpdateCheck && windowUpdateDue(tcb)) tcb.ackNeeded = true;
+  let sent = false;
+  if (canSendData(tcb.state)) sent = sendData(tcb, now);
+  if (tcb.ackNeeded && !sent && isSynchronizedOrSynReceived(tcb)) sendAck(tcb, now);
+  tcb.ackNeeded = false;
+}
+
+function isSynchronizedOrSynReceived(tcb: Tcb): boolean {
+  return isSynchronized(tcb.state) || tcb.state === 'SYN-RECEIVED';
+}
+
+/** Data and FIN from SND.NXT: RFC 9293 §3.8.6 (windows), §3.8.6.2.1 (sender SWS), RFC 6298 §5.1. */
+function sendData(tcb: Tcb, now: number): boolean {
+  const mss = tcb.sendMss;
+  const finAllowed = tcb.finQueued && !tcb.finAcked && (tcb.state === 'FIN-WAIT-1' || tcb.state === 'LAST-ACK' || tcb.state === 'CLOSING');
+  let sent = false;
+  for (let guard = 0; guard < 100_000; guard++) {
+    const base = tcb.sendBufferStart;
+    const offset = seqDiff(tcb.sndNxt, base);
+    const buffered = tcb.sendBuffer.length;
+    const unsent = buffered - offset;
+    if (unsent < 0) break; // our FIN is already out
+    const inFlight = seqDiff(tcb.sndNxt, tcb.sndUna);
+    const usable = Math.min(tcb.sndWnd, tcb.congestion.window()) - inFlight;
+    let length = Math.max(0, Math.min(unsent, usable, mss));
+    // RFC 9293 §3.8.6.2.1: sender SWS avoidance — hold a short, window-limited segment while
+    // data is in flight, unless it is at least half the largest window the peer offered.
+    if (length > 0 && length < mss && length < unsent && inFlight > 0 && length < tcb.maxSndWnd / 2) length = 0;
+    const fin = finAllowed && offset + length === buffered;
+    if (length === 0 && !fin) break;
+    const seq = tcb.sndNxt;
+    const payload = length > 0 ? tcb.sendBuffer.slice(offset, length) : EMPTY;
+    let flags = TcpFlags.ACK;
+    if (length > 0 && offset + length === buffered) flags |= TcpFlags.PSH;
+    if (fin) flags |= TcpFlags.FIN;
+    const retransmission = seqLt(seq, tcb.sndMax);
+    queue(tcb, now, flags, seq, payload);
+    sent = true;
+    tcb.sndNxt = seqAdd(seq, length + (fin ? 1 : 0));
+    if (retransmission) tcb.count('retransmittedSegments');
+    if (seqGt(tcb.sndNxt, tcb.sndMax)) tcb.sndMax = tcb.sndNxt;
+    // Karn's rule (RFC 6298 §3): time only a segment that is sent for the first time.
+    if (!retransmission && tcb.rttSeq === undefined) {
+      tcb.rttSeq = tcb.sndNxt;
+      tcb.rttStart = now;
+    }
+    if (tcb.retransmitAt === Infinity) tcb.retransmitAt = now + tcb.rto.rto; // RFC 6298 §5.1
+    tcb.persistAt = Infinity;
+    tcb.persistProbes = 0;
+    if (fin) break;
+  }
+  updatePersistTimer(tcb, now);
+  return sent;
+}
+
+/** RFC 9293 §3.8.6.1: with a zero window, data waiting and nothing in flight, probe the window. */
+function updatePersistTimer(tcb: Tcb, now: number): void {
+  const unsent = tcb.sendBuffer.length - seqDiff(tcb.sndNxt, tcb.sendBufferStart);
+  const waiting = unsent > 0 && tcb.sndWnd === 0 && tcb.sndNxt === tcb.sndUna;
+  if (!waiting) {
+    if (tcb.sndWnd > 0) {
+      tcb.persistAt = Infinity;
+      tcb.persistProbes = 0;
+    }
+    return;
+  }
+  tcb.retransmitAt = Infinity;
+  if (tcb.persistAt === Infinity) tcb.persistAt = now + persistInterval(tcb);
+}
+
+/** A zero-window probe: one byte of new data at SND.NXT, SND.NXT itself unchanged (§3.8.6.1). */
+export function sendWindowProbe(tcb: Tcb, now: number): void {
+  const offset = seqDiff(tcb.sndNxt, tcb.sendBufferStart);
+  if (offset >= tcb.sendBuffer.length) return;
+  const payload = tcb.sendBuffer.slice(offset, 1);
+  queue(tcb, now, TcpFlags.ACK, tcb.sndNxt, payload);
+  const end = seqAdd(tcb.sndNxt, 1);
+  if (seqGt(end, tcb.sndMax)) tcb.sndMax = end;
+  tcb.count('windowProbes');
+}

@@ -1,0 +1,413 @@
+/**
+ * The TCP layer of a stack: the ProtocolHandler for IP protocol 6 and the driver of every
+ * TcpConnection (see the contract at the top of connection.ts). It owns the 4-tuple demux, the
+ * listeners with their SYN backlog and accept queue, the replies of closed ports, ISS choice
+ * (RFC 6528), ephemeral ports, MSS from the route's MTU, and one deadline heap for all timers.
+ */
+import { resolveTcpConfig, type TcpConfig } from './config.js';
+import { TcpConnection, type TcpConnectionParams, type TcpEvent } from './connection.js';
+import { listenerVerdict, replyToClosedPort } from './closed-port.js';
+import { DeadlineHeap } from './deadline-heap.js';
+import { mssForMtu, routeFor, isLocalAddress, type TcpHost } from './host.js';
+import { IsnGenerator } from './isn.js';
+import { ListenerTable, TcpListener, type ListenAddress, type ListenerOwner } from './listener.js';
+import { emitTcpSegment, parseTcpSegment, type TcpRepr } from './segment.js';
+import { TcpSocketHandle, type TcpConnectionOwner, type TcpHandleHost } from './socket-handle.js';
+import { IpAddress } from '../ip/address.js';
+import { IP_PROTOCOL, type IcmpErrorReport, type IpDatagram } from '../ip/types.js';
+import { InvalidArgumentError, InvalidStateError } from '../errors.js';
+import type { Pollable } from '../timers.js';
+
+export { TcpSocketHandle, type TcpConnectionOwner } from './socket-handle.js';
+export { TcpListener, type ListenerOwner, type ListenAddress } from './listener.js';
+
+export const EPHEMERAL_PORT_FIRST = 49152;
+export const EPHEMERAL_PORT_LAST = 65535;
+
+export interface TcpLayerOptions {
+  /** Connection options (buffer sizes, RTO bounds, MSL...). */
+  readonly config?: Partial<TcpConfig>;
+  /** Half-open connections per listener (SYN backlog); default 256. */
+  readonly synBacklog?: number;
+  /** Default accept-queue length when listen() gives no backlog; default 511 (as Node). */
+  readonly acceptQueue?: number;
+  /** RFC 6528 secret (≥ 16 bytes); default random per layer. */
+  readonly isnSecret?: Uint8Array;
+  /** Random numbers in [0, 1) for the ephemeral port search start; default Math.random. */
+  readonly random?: () => number;
+}
+
+export interface ConnectRequest {
+  readonly remoteAddress: IpAddress;
+  readonly remotePort: number;
+  readonly localAddress?: IpAddress;
+  readonly localPort?: number;
+  /** Per-connection overrides of the layer's config. */
+  readonly config?: Partial<TcpConfig>;
+}
+
+export type ConnectFailure = 'ENETUNREACH' | 'EADDRINUSE' | 'EADDRNOTAVAIL';
+export type ListenFailure = 'EADDRINUSE' | 'EADDRNOTAVAIL';
+
+/** A connection's ICMP hook, when the connection offers one (the next issue adds it). */
+interface IcmpAware {
+  onIcmpError?(report: IcmpErrorReport, now: number): void;
+}
+
+type Delivery = { readonly handle: TcpSocketHandle; readonly event: TcpEvent } | { readonly listener: TcpListener<TcpSocketHandle> };
+
+export class TcpLayer implements Pollable, TcpHandleHost {
+  readonly config: TcpConfig;
+  private readonly connections = new Map<string, TcpSocketHandle>();
+  private readonly listeners = new ListenerTable<TcpSocketHandle>();
+  private readonly heap = new DeadlineHeap<TcpSocketHandle>();
+  private readonly isn: IsnGenerator;
+  /** Local ports of active opens (ephemeral or bound), with the number of connections on each. */
+  private readonly boundPorts = new Map<number, number>();
+  private readonly synBacklog: number;
+  private readonly defaultAcceptQueue: number;
+  private readonly random: () => number;
+  private readonly deliveries: Delivery[] = [];
+  private delivering = false;
+  private reportedPollAt = Infinity;
+  private closed = false;
+
+  constructor(
+    private readonly host: TcpHost,
+    options: TcpLayerOptions = {},
+  ) {
+    this.config = resolveTcpConfig(options.config);
+    this.synBacklog = positive('synBacklog', options.synBacklog ?? 256);
+    this.defaultAcceptQueue = positive('acceptQueue', options.acceptQueue ?? 511);
+    this.isn = new IsnGenerator(options.isnSecret);
+    this.random = options.random ?? Math.random;
+    host.ip.registerProtocol(IP_PROTOCOL.TCP, {
+      receive: (datagram, now) => this.receive(datagram, now),
+      receiveIcmpError: (report, now) => this.receiveIcmpError(report, now),
+    });
+    host.addPollable(this);
+  }
+
+  /** Connections in the demux table (TIME-WAIT ones included). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  now(): number {
+    return this.host.clock.now();
+  }
+
+  // ---- Input ----
+
+  /** A TCP datagram addressed to this stack. Never throws for any input. */
+  receive(datagram: IpDatagram, now: number): void {
+    if (this.closed) return;
+    const segment = parseTcpSegment(datagram.payload, datagram.src, datagram.dst);
+    if (typeof segment === 'string') {
+      this.host.counters.drop('tcp', segment);
+      return;
+    }
+    // RFC 9293 §3.9.1 / RFC 1122 §4.2.3.10: no TCP to or from broadcast/multicast addresses.
+    if (datagram.dst.isMulticast || datagram.dst.isBroadcast || datagram.src.isMulticast || datagram.src.isUnspecified) {
+      this.host.counters.drop('tcp', 'badAddress');
+      return;
+    }
+    const handle = this.connections.get(connectionKey(datagram.dst, segment.dstPort, datagram.src, segment.srcPort));
+    if (handle !== undefined) {
+      handle.connection.onSegment(segment, now);
+      this.settle(handle);
+      return;
+    }
+    this.host.counters.count('tcp.segmentsIn');
+    const listener = this.listeners.lookup(datagram.dst, segment.dstPort);
+    if (listener !== undefined) this.toListener(listener, segment, datagram, now);
+    else this.toClosedPort(segment, datagram);
+  }
+
+  /** RFC 9293 §3.10.7.1: no socket — answer with a RST (none for a RST). */
+  private toClosedPort(segment: TcpRepr, datagram: IpDatagram): void {
+    this.host.counters.drop('tcp', 'tcpNoSocket');
+    const reply = replyToClosedPort(segment);
+    if (reply !== undefined) this.sendReset(reply, datagram);
+  }
+
+  /** RFC 9293 §3.10.7.2: a segment for a listener. */
+  private toListener(listener: TcpListener<TcpSocketHandle>, segment: TcpRepr, datagram: IpDatagram, now: number): void {
+    const verdict = listenerVerdict(segment);
+    if (verdict === 'drop') {
+      this.host.counters.count('tcp.listenDropped');
+      return;
+    }
+    if (verdict !== 'accept') {
+      this.sendReset(verdict, datagram);
+      return;
+    }
+    if (listener.halfOpen >= listener.synBacklogLimit) {
+      this.host.counters.drop('tcp', 'tcpBacklogFull');
+      return;
+    }
+    if (listener.acceptQueue.length >= listener.acceptQueueLimit) {
+      this.host.counters.drop('tcp', 'tcpAcceptQueueFull');
+      return;
+    }
+    const params = this.connectionParams(datagram.dst, segment.dstPort, datagram.src, segment.srcPort, mssForMtu(datagram.iface.mtu, datagram.family), this.config, now);
+    const handle = new TcpSocketHandle(this, connectionKey(datagram.dst, segment.dstPort, datagram.src, segment.srcPort), TcpConnection.acceptSyn(segment, params));
+    handle.listener = listener;
+    listener.halfOpen++;
+    this.connections.set(handle.key, handle);
+    this.host.counters.count('tcp.passiveOpens');
+    this.settle(handle);
+  }
+
+  private sendReset(reply: TcpRepr, datagram: IpDatagram): void {
+    this.host.counters.count('tcp.resetsOut');
+    this.host.counters.count('tcp.segmentsOut');
+    this.transmit(reply, datagram.dst, datagram.src);
+  }
+
+  /** An ICMP error quoting one of our segments: handed to its connection if it listens. */
+  receiveIcmpError(report: IcmpErrorReport, now: number): void {
+    if (this.closed) return;
+    const quoted = report.originalPayload;
+    if (quoted.length < 4) return;
+    const localPort = (quoted[0]! << 8) | quoted[1]!;
+    const remotePort = (quoted[2]! << 8) | quoted[3]!;
+    const handle = this.connections.get(connectionKey(report.originalSrc, localPort, report.originalDst, remotePort));
+    const connection = handle?.connection as (TcpConnection & IcmpAware) | undefined;
+    if (handle === undefined || typeof connection?.onIcmpError !== 'function') {
+      this.host.counters.count('tcp.icmpErrorsIgnored');
+      return;
+    }
+    connection.onIcmpError(report, now);
+    this.settle(handle);
+  }
+
+  // ---- Timers ----
+
+  pollAt(): number {
+    return this.closed ? Infinity : this.heap.earliest();
+  }
+
+  poll(now: number): void {
+    // Bounded: each connection polled runs its due timers and is refiled at a later deadline.
+    for (let budget = this.heap.size * 2 + 16; budget > 0 && this.heap.earliest() <= now; budget--) {
+      const handle = this.heap.peek()!;
+      this.heap.update(handle, Infinity);
+      handle.connection.poll(now);
+      this.settle(handle);
+    }
+    this.reportedPollAt = this.pollAt();
+  }
+
+  // ---- Opening ----
+
+  /** Active open (RFC 9293 §3.10.1): a SYN goes out; `owner` hears the events. */
+  connect(request: ConnectRequest, owner: TcpConnectionOwner): TcpSocketHandle | ConnectFailure {
+    if (this.closed) throw new InvalidStateError('the TCP layer is closed');
+    checkPort('remotePort', request.remotePort, false);
+    const route = routeFor(this.host, request.remoteAddress);
+    if (route === undefined) return 'ENETUNREACH';
+    const localAddress = request.localAddress ?? route.src;
+    if (request.localAddress !== undefined && !isLocalAddress(this.host, localAddress)) return 'EADDRNOTAVAIL';
+    let localPort = request.localPort;
+    if (localPort === undefined || localPort === 0) {
+      localPort = this.allocateEphemeralPort();
+      if (localPort === undefined) return 'EADDRNOTAVAIL';
+    }
+    checkPort('localPort', localPort, false);
+    const key = connectionKey(localAddress, localPort, request.remoteAddress, request.remotePort);
+    if (this.connections.has(key)) return 'EADDRINUSE';
+    const config = request.config === undefined ? this.config : resolveTcpConfig({ ...this.config, ...request.config });
+    const params = this.connectionParams(localAddress, localPort, request.remoteAddress, request.remotePort, mssForMtu(route.mtu, request.remoteAddress.family), config, this.now());
+    const handle = new TcpSocketHandle(this, key, TcpConnection.connect(params));
+    handle.owner = owner;
+    handle.ephemeral = true;
+    this.boundPorts.set(localPort, (this.boundPorts.get(localPort) ?? 0) + 1);
+    this.connections.set(key, handle);
+    this.host.counters.count('tcp.activeOpens');
+    this.settle(handle);
+    return handle;
+  }
+
+  /**
+   * Passive open (RFC 9293 §3.10.1): listen on `port` (0 = an ephemeral one) at one address or
+   * any address. `backlog` bounds the accept queue.
+   */
+  listen(local: ListenAddress, port: number, owner: ListenerOwner, backlog?: number): TcpListener<TcpSocketHandle> | ListenFailure {
+    if (this.closed) throw new InvalidStateError('the TCP layer is closed');
+    checkPort('port', port, true);
+    if (local.kind === 'one' && !isLocalAddress(this.host, local.address)) return 'EADDRNOTAVAIL';
+    if (port === 0) {
+      const free = this.allocateEphemeralPort();
+      if (free === undefined) return 'EADDRINUSE';
+      port = free;
+    }
+    if (this.listeners.conflicts(local, port)) return 'EADDRINUSE';
+    const limit = backlog === undefined || !(backlog > 0) ? this.defaultAcceptQueue : Math.floor(backlog);
+    const listener = new TcpListener<TcpSocketHandle>(local, port, limit, this.synBacklog, owner);
+    this.listeners.add(listener);
+    return listener;
+  }
+
+  /** Take the next established connection of `listener`, and give it its owner. */
+  accept(listener: TcpListener<TcpSocketHandle>, owner: TcpConnectionOwner): TcpSocketHandle | undefined {
+    const handle = listener.acceptQueue.shift();
+    if (handle === undefined) return undefined;
+    handle.queued = false;
+    handle.listener = undefined;
+    handle.owner = owner;
+    return handle;
+  }
+
+  /** Stop listening: connections not yet accepted (queued or half-open) are reset. */
+  unlisten(listener: TcpListener<TcpSocketHandle>): void {
+    if (listener.closed) return;
+    listener.closed = true;
+    this.listeners.remove(listener);
+    for (const handle of [...this.connections.values()]) if (handle.listener === listener) handle.abort();
+  }
+
+  /** Orderly teardown of the layer: every connection aborted (RST), listeners closed, no timer left. */
+  close(): void {
+    if (this.closed) return;
+    for (const listener of this.listeners.all()) this.unlisten(listener);
+    for (const handle of [...this.connections.values()]) handle.abort();
+    this.closed = true;
+    this.heap.clear();
+    this.connections.clear();
+    this.boundPorts.clear();
+    this.host.removePollable?.(this);
+    this.host.reschedule();
+  }
+
+  // ---- The driver: after every call into a connection ----
+
+  /** Send what the connection queued, report its events, refile its deadline. */
+  settle(handle: TcpSocketHandle): void {
+    const connection = handle.connection;
+    // Bounded: only the layer's own abort (accept queue full) adds a second round.
+    for (let round = 0; round < 4; round++) {
+      for (const segment of connection.takeSegments()) this.transmit(segment, handle.localAddress, handle.remoteAddress);
+      const events = connection.takeEvents();
+      if (events.length === 0) break;
+      for (const event of events) {
+        this.track(handle, event);
+        this.deliveries.push({ handle, event });
+      }
+    }
+    this.heap.update(handle, handle.closed ? Infinity : connection.pollAt());
+    this.deliver();
+    const next = this.pollAt();
+    if (next !== this.reportedPollAt) {
+      this.reportedPollAt = next;
+      this.host.reschedule();
+    }
+  }
+
+  /** The layer's own bookkeeping for an event: accept queue, tables. */
+  private track(handle: TcpSocketHandle, event: TcpEvent): void {
+    const listener = handle.listener;
+    if (event.type === 'established' && listener !== undefined && !handle.queued) {
+      listener.halfOpen--;
+      if (listener.closed || listener.acceptQueue.length >= listener.acceptQueueLimit) {
+        this.host.counters.drop('tcp', 'tcpAcceptQueueFull');
+        handle.listener = undefined;
+        handle.connection.abort(this.now()); // its RST and 'closed' are drained by settle's next round
+        return;
+      }
+      handle.queued = true;
+      listener.acceptQueue.push(handle);
+      this.deliveries.push({ listener });
+    } else if (event.type === 'closed') {
+      handle.closed = true;
+      if (this.connections.get(handle.key) === handle) this.connections.delete(handle.key);
+      this.heap.remove(handle);
+      if (handle.ephemeral) {
+        const users = (this.boundPorts.get(handle.localPort) ?? 1) - 1;
+        if (users > 0) this.boundPorts.set(handle.localPort, users);
+        else this.boundPorts.delete(handle.localPort);
+      }
+      if (listener !== undefined) {
+        if (handle.queued) listener.acceptQueue.splice(listener.acceptQueue.indexOf(handle), 1);
+        else listener.halfOpen--;
+        handle.listener = undefined;
+        handle.queued = false;
+      }
+    }
+  }
+
+  /** Report queued events in order; an owner's reaction that calls back in only appends. */
+  private deliver(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let i = 0; i < this.deliveries.length; i++) {
+        const delivery = this.deliveries[i]!;
+        try {
+          if ('listener' in delivery) {
+            if (!delivery.listener.closed) delivery.listener.owner.onAcceptable();
+          } else {
+            delivery.handle.owner?.onTcpEvent(delivery.event);
+          }
+        } catch {
+          this.host.counters.count('tcp.ownerErrors');
+        }
+      }
+    } finally {
+      this.deliveries.length = 0;
+      this.delivering = false;
+    }
+  }
+
+  private transmit(segment: TcpRepr, src: IpAddress, dst: IpAddress): void {
+    const payload = emitTcpSegment(segment, src, dst);
+    const result = this.host.ip.send({ src, dst, protocol: IP_PROTOCOL.TCP, payload, dontFragment: true });
+    if (result !== 'sent') this.host.counters.count(`tcp.send.${result}`);
+  }
+
+  private connectionParams(localAddress: IpAddress, localPort: number, remoteAddress: IpAddress, remotePort: number, mss: number, config: TcpConfig, now: number): TcpConnectionParams {
+    const iss = this.isn.isn(localAddress, localPort, remoteAddress, remotePort, now);
+    const params = { localAddress, localPort, remoteAddress, remotePort, iss, mss, config, now, counters: this.host.counters };
+    return params;
+  }
+
+  /** A free port in 49152–65535, searched from a random start (RFC 6056 §3.3.1, simple). */
+  private allocateEphemeralPort(): number | undefined {
+    const span = EPHEMERAL_PORT_LAST - EPHEMERAL_PORT_FIRST + 1;
+    const start = Math.floor(this.random() * span) % span;
+    for (let i = 0; i < span; i++) {
+      const port = EPHEMERAL_PORT_FIRST + ((start + i) % span);
+      if (!this.boundPorts.has(port) && !this.listeners.portInUse(port)) return port;
+    }
+    return undefined;
+  }
+}
+
+/** The demux key of a connection. */
+export function connectionKey(localAddress: IpAddress, localPort: number, remoteAddress: IpAddress, remotePort: number): string {
+  return `${localAddress.key}|${localPort}|${remoteAddress.key}|${remotePort}`;
+}
+
+/** "0.0.0.0"/"::"/undefined → any; an address of the stack → that one. */
+export function listenAddressOf(host: string | undefined): ListenAddress {
+  if (host === undefined || host === '::') return { kind: 'any', family: 'both' };
+  if (host === '0.0.0.0') return { kind: 'any', family: 4 };
+  return { kind: 'one', address: IpAddress.parse(host) };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`TcpLayer option ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function checkPort(name: string, port: number, zeroAllowed: boolean): void {
+  if (!Number.isInteger(port) || port < (zeroAllowed ? 0 : 1) || port > 65535) {
+    throw new InvalidArgumentError(`${name} must be an integer in [${zeroAllowed ? 0 : 1}, 65535], got ${String(port)}`);
+  }
+}
