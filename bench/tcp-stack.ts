@@ -4,8 +4,9 @@
  * discard (kernel → stack), send N bytes (stack → kernel), echo (connections/s, round trips/s).
  * Same tool, sizes, ports and pinning as the kernel baseline, so the ratios compare like with like.
  *
- * It is written against the socket API of issue 3 (`stack.createServer(listener).listen(port)`,
- * streams that are `stream.Duplex`); until the stack has it, the bench reports itself skipped.
+ * It is written against the socket API of issue 3: `createServer(stack, listener)` from src/net
+ * (or a `stack.createServer(listener)` method), `.listen(port)`, streams that are `stream.Duplex`.
+ * Until the stack has it, the bench reports itself skipped.
  */
 import type { Duplex } from 'node:stream';
 import { createNamespace, openTunInNamespace } from '../src/link/netns.js';
@@ -18,21 +19,37 @@ interface TcpServerLike {
   listen(port: number, host?: string): unknown;
   close(): unknown;
 }
-interface TcpStackLike {
-  createServer(listener: (stream: Duplex) => void): TcpServerLike;
+type ServerFactory = (listener: (stream: Duplex) => void) => TcpServerLike;
+
+/** The socket API's path, computed so that this file compiles before src/net exists. */
+const NET_MODULE = '../src/net/index.js';
+
+/** How to create a tuntcp TCP server on `stack`, or a BenchNotReadyError saying why not. */
+async function serverFactory(stack: Stack): Promise<ServerFactory> {
+  const method = (stack as unknown as { createServer?: ServerFactory }).createServer;
+  if (typeof method === 'function') return (listener) => method.call(stack, listener);
+  let net: { createServer?: (stack: Stack, listener: (stream: Duplex) => void) => TcpServerLike };
+  try {
+    net = (await import(NET_MODULE)) as typeof net;
+  } catch (error) {
+    throw new BenchNotReadyError(`the socket API (src/net) is not built: ${(error as Error).message}`);
+  }
+  const create = net.createServer;
+  if (typeof create !== 'function') throw new BenchNotReadyError('src/net has no createServer yet');
+  return (listener) => create(stack, listener);
 }
 
 export class BenchNotReadyError extends Error {}
 
 const CHUNK = Buffer.alloc(1 << 20, 0x5a); // written again and again, never mutated
 
-function discard(stream: Duplex): void {
+export function discard(stream: Duplex): void {
   stream.on('error', () => stream.destroy());
   stream.on('end', () => stream.end());
   stream.resume();
 }
 
-function sendBytes(stream: Duplex, bytes: number): void {
+export function sendBytes(stream: Duplex, bytes: number): void {
   stream.on('error', () => stream.destroy());
   stream.resume(); // read the peer's FIN
   let left = bytes;
@@ -50,18 +67,13 @@ function sendBytes(stream: Duplex, bytes: number): void {
   pump();
 }
 
-function echo(stream: Duplex): void {
+export function echo(stream: Duplex): void {
   (stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   stream.on('error', () => stream.destroy());
   stream.pipe(stream);
 }
 
 export async function runTuntcpTcp(options: BenchOptions, log: (line: string) => void = () => {}): Promise<BenchRow[]> {
-  const probe = new Stack();
-  const ready = typeof (probe as unknown as Partial<TcpStackLike>).createServer === 'function';
-  probe.close();
-  if (!ready) throw new BenchNotReadyError('the stack has no TCP yet (no stack.createServer)');
-
   const ns = holdNamespace(await createNamespace('ttbt'));
   let stack: Stack | undefined;
   let tun: ReturnType<typeof openTunInNamespace> | undefined;
@@ -71,15 +83,20 @@ export async function runTuntcpTcp(options: BenchOptions, log: (line: string) =>
     stack = new Stack();
     stack.addInterface(tun, { addresses: ['10.7.0.2/24', 'fd07::2/64'] });
     await widenPortRange(ns);
-    const tcp = stack as unknown as TcpStackLike;
+    const createServer = await serverFactory(stack);
     for (const [port, handler] of [
       [PORTS.discard, discard],
       [PORTS.send, (stream: Duplex) => sendBytes(stream, options.bulkBytes)],
       [PORTS.echo, echo],
     ] as const) {
-      const server = tcp.createServer(handler);
-      server.listen(port);
+      let server: TcpServerLike;
+      try {
+        server = createServer(handler);
+      } catch (error) {
+        throw new BenchNotReadyError(`cannot create a tuntcp TCP server: ${(error as Error).message}`);
+      }
       servers.push(server);
+      server.listen(port);
     }
     const rows: BenchRow[] = [];
     for (const pinning of options.pinnings) {
@@ -88,7 +105,13 @@ export async function runTuntcpTcp(options: BenchOptions, log: (line: string) =>
     }
     return rows;
   } finally {
-    for (const server of servers) server.close();
+    for (const server of servers) {
+      try {
+        server.close();
+      } catch {
+        // not listening: nothing to close
+      }
+    }
     stack?.close();
     tun?.close();
     releaseNamespace(ns);

@@ -18,6 +18,8 @@ export class PollScheduler {
   private scheduledAt = Infinity;
   private closed = false;
   private polling = false;
+  /** Deadlines are never scheduled at or before the last wake-up: a component still due after its poll waits 1 ms. */
+  private floor = -Infinity;
 
   constructor(
     private readonly clock: Clock,
@@ -42,6 +44,7 @@ export class PollScheduler {
       const at = safePollAt(pollable);
       if (at < earliest) earliest = at;
     }
+    if (earliest < this.floor) earliest = this.floor;
     if (earliest === this.scheduledAt) return;
     this.scheduledAt = earliest;
     this.clock.wakeAt(earliest, () => this.wake());
@@ -59,6 +62,7 @@ export class PollScheduler {
     if (this.closed) return;
     this.scheduledAt = Infinity;
     const now = this.clock.now();
+    this.floor = now + 1;
     this.polling = true;
     try {
       for (const pollable of [...this.pollables]) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACK, bytes, established, FIN, fromPeer, fromUs, IRS, ISS, PSH, testConfig, WINDOW } from './tcp-fixtures.js';
+import { ACK, bytes, established, FIN, fromPeer, fromUs, IRS, ISS, LOCAL, PSH, REMOTE, synSent, testConfig, WINDOW } from './tcp-fixtures.js';
 
 const text = (s: string) => bytes(s);
 
@@ -180,5 +180,29 @@ describe('retransmission (RFC 6298)', () => {
     expect(resent.map(([, s]) => [s.seq, s.payload.length])).toEqual([[ISS + 1, 1460]]);
     // The ACK of that one segment lets two more out (slow start).
     expect(harness.send(fromPeer({ seq: IRS + 1, ack: ISS + 1461, flags: ACK, window: 65535 })).map((s) => s.seq)).toEqual([ISS + 1461, ISS + 2921]);
+  });
+});
+
+describe('ICMP errors (RFC 1122 §4.2.3.9, RFC 5927, RFC 1191)', () => {
+  const report = (kind: 'fragmentationNeeded' | 'portUnreachable', seq: number, mtu = 0) => {
+    const quoted = new Uint8Array(8);
+    new DataView(quoted.buffer).setUint32(4, seq);
+    return { family: 4 as const, kind, type: 3, code: kind === 'portUnreachable' ? 3 : 4, mtu, originalSrc: LOCAL, originalDst: REMOTE, originalProtocol: 6, originalPayload: quoted, reporter: REMOTE };
+  };
+
+  it('fragmentation needed lowers the MSS and resends from SND.UNA at once', () => {
+    const harness = established();
+    harness.write(new Uint8Array(2000));
+    harness.drain();
+    harness.conn.onIcmpError(report('fragmentationNeeded', ISS + 1, 1000), harness.now);
+    expect(harness.drain().map((s) => [s.seq, s.payload.length])).toEqual([[ISS + 1, 960], [ISS + 961, 960], [ISS + 1921, 80]]);
+  });
+
+  it('an error quoting a sequence number outside SND.UNA..SND.MAX is ignored (RFC 5927 §4.1)', () => {
+    const harness = synSent();
+    harness.conn.onIcmpError(report('portUnreachable', ISS + 500), 0);
+    expect(harness.conn.state).toBe('SYN-SENT');
+    harness.conn.onIcmpError(report('portUnreachable', ISS), 0);
+    expect(harness.takeEventNames()).toContain('error:ECONNREFUSED');
   });
 });

@@ -105,7 +105,7 @@ describe('simulation: two connections over a lossy pipe', () => {
   it('moves 1 MiB each way byte-exact through 5% loss, then both close', () => {
     const size = 1 << 20;
     const { client, server, lost, now } = runTransfer(42, size, 0.05);
-    expect(lost).toBeGreaterThan(50);
+    expect(lost).toBeGreaterThan(100); // the pipe really lost segments (about 5% of those sent)
     expect(server.receivedLength).toBe(size);
     expect(client.receivedLength).toBe(size);
     expect(Buffer.compare(server.received, client.outgoing)).toBe(0);

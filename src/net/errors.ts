@@ -17,10 +17,12 @@ export const ERRNO = {
   ETIMEDOUT: -110,
   ECONNREFUSED: -111,
   EHOSTUNREACH: -113,
+  /** libuv's UV_EAI_NONAME as Node reports it for an unknown host name. */
+  ENOTFOUND: -3008,
 } as const;
 
 export type NetErrorCode = keyof typeof ERRNO;
-export type NetSyscall = 'connect' | 'read' | 'write' | 'listen' | 'bind';
+export type NetSyscall = 'connect' | 'read' | 'write' | 'listen' | 'bind' | 'getaddrinfo';
 
 export class NetError extends TuntcpError {
   readonly errno: number;

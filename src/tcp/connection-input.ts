@@ -21,7 +21,7 @@ function processInSynSent(tcb: Tcb, segment: TcpRepr, now: number): void {
   const ack = hasFlag(segment, TcpFlags.ACK);
   const rst = hasFlag(segment, TcpFlags.RST);
   // First: an ACK that does not acknowledge our SYN (SEG.ACK =< ISS or > SND.NXT).
-  if (ack && (seqLe(segment.ack, tcb.iss) || seqGt(segment.ack, tcb.sndMax))) {
+  if (ack && (seqLe(segment.ack, tcb.iss) || seqGt(segment.ack, tcb.highestAckable))) {
     if (!rst) sendReset(tcb, segment.ack); // §3.10.7.3: <SEQ=SEG.ACK><CTL=RST>
     tcb.drop('tcpBadAck');
     return;
@@ -43,7 +43,7 @@ function processInSynSent(tcb: Tcb, segment: TcpRepr, now: number): void {
     tcb.setState('ESTABLISHED'); // §3.10.7.3: SND.UNA > ISS → ESTABLISHED, send <ACK>
     tcb.ackNeeded = true;
     // §3.10.7.3: other text or controls continue at the sixth step (data in the SYN-ACK).
-    receiveText(tcb, seqAdd(segment.seq, 1), segment, now);
+    receiveText(tcb, seqAdd(segment.seq, 1), { payload: segment.payload, fin: hasFlag(segment, TcpFlags.FIN) }, now);
     return;
   }
   // §3.10.7.3: a SYN without ACK is a simultaneous open: SYN-RECEIVED, send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
@@ -131,7 +131,7 @@ function processInOtherStates(tcb: Tcb, segment: TcpRepr, now: number): void {
   }
   const ack = segment.ack;
   if (tcb.state === 'SYN-RECEIVED') {
-    if (seqLe(ack, tcb.sndUna) || seqGt(ack, tcb.sndMax)) {
+    if (seqLe(ack, tcb.sndUna) || seqGt(ack, tcb.highestAckable)) {
       sendReset(tcb, ack); // §3.10.7.4 SYN-RECEIVED: unacceptable ACK → <SEQ=SEG.ACK><CTL=RST>
       return;
     }
@@ -139,7 +139,7 @@ function processInOtherStates(tcb: Tcb, segment: TcpRepr, now: number): void {
     tcb.sndWl1 = seqAdd(seq, -1); // let this segment set the window (§3.10.7.4: SND.WND = SEG.WND ...)
     if (tcb.finQueued) tcb.setState('FIN-WAIT-1'); // §3.10.4: the queued CLOSE now proceeds
   }
-  if (seqGt(ack, tcb.sndMax)) {
+  if (seqGt(ack, tcb.highestAckable)) {
     tcb.ackNeeded = true; // §3.10.7.4: ACK for something not yet sent → send ACK, drop
     tcb.drop('tcpAckUnsent');
     return;
@@ -214,6 +214,8 @@ function acknowledge(tcb: Tcb, ack: number, now: number): void {
   tcb.sendBuffer.acknowledge(dataAcked);
   tcb.sndUna = ack;
   if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack; // the peer had what a timeout made us rewind over
+  if (seqLt(tcb.sndMax, ack)) tcb.sndMax = ack; // an accepted zero-window probe
+  if (tcb.sndProbeEnd !== undefined && seqGe(ack, tcb.sndProbeEnd)) tcb.sndProbeEnd = undefined;
   // RFC 6298 §2 + Karn's rule: a sample only when the timed (never retransmitted) segment is acked.
   if (tcb.rttSeq !== undefined && seqGe(ack, tcb.rttSeq)) {
     tcb.rto.sample(now - tcb.rttStart);
@@ -240,9 +242,8 @@ function updateSendWindow(tcb: Tcb, segment: TcpRepr, seq: number): void {
 }
 
 /** §3.10.7.4 seventh (segment text) and eighth (FIN) steps. */
-function receiveText(tcb: Tcb, seq: number, segment: { payload: Uint8Array; fin?: boolean; flags?: number }, now: number): void {
-  const payload = segment.payload;
-  const fin = segment.fin ?? ((segment.flags ?? 0) & TcpFlags.FIN) !== 0;
+function receiveText(tcb: Tcb, seq: number, segment: { payload: Uint8Array; fin: boolean }, now: number): void {
+  const { payload, fin } = segment;
   if (payload.length > 0) {
     if (canReceiveData(tcb.state)) {
       const offset = seqDiff(seq, tcb.rcvNxt);

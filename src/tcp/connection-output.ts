@@ -90,9 +90,9 @@ export function sendSyn(tcb: Tcb, now: number): void {
   if (tcb.retransmitAt === Infinity) tcb.retransmitAt = now + tcb.rto.rto;
 }
 
-/** A pure ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+/** A pure ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (SND.NXT before any timeout rewind: SND.MAX). */
 export function sendAck(tcb: Tcb, now: number): void {
-  queue(tcb, now, TcpFlags.ACK, tcb.sndNxt, EMPTY);
+  queue(tcb, now, TcpFlags.ACK, tcb.sndMax, EMPTY);
 }
 
 /** RFC 5961 §3.2, §4.2, §5.2: a challenge ACK, subject to the rate limit (§7). */
@@ -129,7 +129,7 @@ export function abortConnection(tcb: Tcb, now: number): void {
   // in SYN-SENT, CLOSING, LAST-ACK and TIME-WAIT just delete the TCB.
   const state = tcb.state;
   if (state === 'SYN-RECEIVED' || state === 'ESTABLISHED' || state === 'FIN-WAIT-1' || state === 'FIN-WAIT-2' || state === 'CLOSE-WAIT') {
-    sendReset(tcb, tcb.sndNxt);
+    sendReset(tcb, tcb.sndMax);
   }
   tcb.setState('CLOSED'); // §3.10.5: enter CLOSED
 }
@@ -224,7 +224,6 @@ export function sendWindowProbe(tcb: Tcb, now: number): void {
   if (offset >= tcb.sendBuffer.length) return;
   const payload = tcb.sendBuffer.slice(offset, 1);
   queue(tcb, now, TcpFlags.ACK, tcb.sndNxt, payload);
-  const end = seqAdd(tcb.sndNxt, 1);
-  if (seqGt(end, tcb.sndMax)) tcb.sndMax = end;
+  tcb.sndProbeEnd = seqAdd(tcb.sndNxt, 1);
   tcb.count('windowProbes');
 }

@@ -10,6 +10,7 @@
  *   queue, and the replies of closed ports and listeners (`replyToClosedPort`, `listenerVerdict`).
  * - Feed it: `onSegment(segment, now)` for every parsed segment of its 4-tuple (the payload may
  *   be a view valid only during the call: the connection copies what it keeps);
+ *   `onIcmpError(report, now)` for ICMP errors quoting its segments;
  *   `poll(now)` when `pollAt()` is due (timers are data here: retransmit, persist, TIME-WAIT).
  * - After EVERY call into the connection (onSegment, poll, write, shutdown, abort, read), drain
  *   `takeSegments()` (TcpReprs to encode with `emitTcpSegment(repr, localAddress, remoteAddress)`;
@@ -31,6 +32,8 @@
  */
 import type { IpAddress } from '../ip/address.js';
 import type { Counters } from '../stats.js';
+import type { IcmpErrorReport } from '../ip/types.js';
+import { applyIcmpError } from './icmp-errors.js';
 import { InvalidStateError } from '../errors.js';
 import type { TcpConfig } from './config.js';
 import type { TcpRepr } from './segment.js';
@@ -121,6 +124,13 @@ export class TcpConnection {
   onSegment(segment: TcpRepr, now: number): void {
     if (this.tcb.state === 'CLOSED') return;
     processSegment(this.tcb, segment, now);
+    transmit(this.tcb, now);
+  }
+
+  /** An ICMP error quoting one of our segments (RFC 1122 §4.2.3.9, RFC 5927, RFC 1191). */
+  onIcmpError(report: IcmpErrorReport, now: number): void {
+    if (this.tcb.state === 'CLOSED') return;
+    applyIcmpError(this.tcb, report);
     transmit(this.tcb, now);
   }
 

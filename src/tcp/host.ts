@@ -13,8 +13,11 @@ export interface TcpHostIp {
   send(datagram: OutboundDatagram): SendResult;
   /** Longest-prefix match (the IP layer's RouteTable). */
   readonly routes?: { lookup(dst: IpAddress): { readonly iface: NetInterface } | undefined };
-  /** When the IP layer offers it: the interface and source address it would use for `dst`. */
-  routeTo?(dst: IpAddress): { readonly iface: NetInterface; readonly src: IpAddress } | undefined;
+  /** The interface a datagram to dst leaves by (own addresses: loopback). */
+  routeFor?(dst: IpAddress): NetInterface | undefined;
+  /** The source address the IP layer would pick for dst. */
+  selectSource?(dst: IpAddress): IpAddress | undefined;
+  isLocalAddress?(address: IpAddress): boolean;
 }
 
 export interface TcpHost {
@@ -24,7 +27,7 @@ export interface TcpHost {
   /** The loopback interface (127.0.0.1/8, ::1). */
   readonly loopback?: NetInterface;
   /** Every configured interface (the loopback included or not). */
-  readonly interfaces?: Iterable<NetInterface>;
+  interfaces?(): readonly NetInterface[];
   addPollable(pollable: Pollable): void;
   removePollable?(pollable: Pollable): void;
   reschedule(): void;
@@ -39,7 +42,7 @@ export interface TcpRoute {
 
 function allInterfaces(host: TcpHost): NetInterface[] {
   const out: NetInterface[] = [];
-  if (host.interfaces) for (const iface of host.interfaces) out.push(iface);
+  if (host.interfaces) for (const iface of host.interfaces()) out.push(iface);
   if (host.loopback && !out.includes(host.loopback)) out.push(host.loopback);
   return out;
 }
@@ -47,6 +50,7 @@ function allInterfaces(host: TcpHost): NetInterface[] {
 /** True if `address` is one of the stack's own addresses (or a loopback address). */
 export function isLocalAddress(host: TcpHost, address: IpAddress): boolean {
   if (address.isLoopback) return true;
+  if (host.ip.isLocalAddress) return host.ip.isLocalAddress(address);
   return allInterfaces(host).some((iface) => iface.addresses.some((cidr) => cidr.address.equals(address)));
 }
 
@@ -60,11 +64,15 @@ function loopbackSource(family: IpFamily): IpAddress {
  * follows the routing table, with the first address of the interface's family as source.
  */
 export function routeFor(host: TcpHost, dst: IpAddress): TcpRoute | undefined {
+  const ip = host.ip;
+  if (ip.routeFor !== undefined && ip.selectSource !== undefined) {
+    const iface = ip.routeFor(dst);
+    const src = iface === undefined ? undefined : ip.selectSource(dst);
+    return iface === undefined || src === undefined ? undefined : { iface, src, mtu: iface.mtu };
+  }
   const loopbackMtu = host.loopback?.mtu ?? 65536;
   if (dst.isLoopback) return { iface: host.loopback, src: dst.family === 4 ? dst : loopbackSource(6), mtu: loopbackMtu };
   if (isLocalAddress(host, dst)) return { iface: host.loopback, src: dst, mtu: loopbackMtu };
-  const offered = host.ip.routeTo?.(dst);
-  if (offered) return { iface: offered.iface, src: offered.src, mtu: offered.iface.mtu };
   const route = host.ip.routes?.lookup(dst);
   if (!route) return undefined;
   const source = route.iface.addresses.find((cidr) => cidr.address.family === dst.family);

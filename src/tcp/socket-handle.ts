@@ -69,7 +69,8 @@ export class TcpSocketHandle implements HeapItem {
 
   /** Queue bytes for sending; returns how many the send buffer took (0 once it cannot take any). */
   write(bytes: Uint8Array): number {
-    if (this.closed || this.connection.writableSpace === 0) return 0;
+    // A write the buffer cannot take at all still goes in: the connection then owes a 'writable'.
+    if (this.closed || !this.connection.tcb.canWrite()) return 0;
     const accepted = this.connection.write(bytes, this.host.now());
     this.host.settle(this);
     return accepted;

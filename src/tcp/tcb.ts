@@ -12,7 +12,7 @@ import { ReceiveBuffer } from './receive-buffer.js';
 import { RtoEstimator } from './rto.js';
 import type { TcpRepr } from './segment.js';
 import { SendBuffer } from './send-buffer.js';
-import { seqAdd } from './seq.js';
+import { seqAdd, seqGt } from './seq.js';
 
 /** The eleven states of RFC 9293 §3.3.2. LISTEN belongs to the layer's listeners. */
 export type TcpState =
@@ -85,8 +85,14 @@ export class Tcb {
   readonly iss: number;
   sndUna: number;
   sndNxt: number;
-  /** The highest sequence number sent so far (SND.NXT rewinds on a retransmission timeout). */
+  /**
+   * The highest sequence number sent so far. SND.NXT rewinds to SND.UNA on a retransmission
+   * timeout (go-back-N); pure ACKs and RSTs carry SND.MAX (what Linux calls snd_nxt), so they
+   * stay acceptable to a peer that already has the data we are resending.
+   */
   sndMax: number;
+  /** End of an unacknowledged zero-window probe byte (beyond SND.MAX), if any. */
+  sndProbeEnd: number | undefined = undefined;
   sndWnd = 0;
   sndWl1 = 0;
   sndWl2 = 0;
@@ -108,6 +114,8 @@ export class Tcb {
   readonly advertisedMss: number;
   /** The peer's MSS (RFC 9293 §3.7.1; default 536 / 1220 when absent). */
   peerMss = 536;
+  /** MSS allowed by the path MTU (RFC 1191 / RFC 8201); Infinity until an ICMP error says less. */
+  pathMss = Infinity;
   windowScaling = false;
   timestamps = false;
   sackPermitted = false;
@@ -180,7 +188,12 @@ export class Tcb {
 
   /** Largest payload per segment: the smaller MSS, less the timestamp option (RFC 9293 §3.7.1). */
   get sendMss(): number {
-    return Math.max(1, Math.min(this.peerMss, this.advertisedMss) - (this.timestamps ? 12 : 0));
+    return Math.max(1, Math.min(this.peerMss, this.advertisedMss, this.pathMss) - (this.timestamps ? 12 : 0));
+  }
+
+  /** The highest acknowledgment number the peer may send: SND.MAX, or a probe byte's end. */
+  get highestAckable(): number {
+    return this.sndProbeEnd !== undefined && seqGt(this.sndProbeEnd, this.sndMax) ? this.sndProbeEnd : this.sndMax;
   }
 
   /** Sequence number of the first byte in the send buffer. */

@@ -56,7 +56,20 @@ interface IcmpAware {
 
 type Delivery = { readonly handle: TcpSocketHandle; readonly event: TcpEvent } | { readonly listener: TcpListener<TcpSocketHandle> };
 
+/** One TCP layer per stack: the layer of a stack, whoever created it first. */
+const layersByHost = new WeakMap<TcpHost, TcpLayer>();
+
 export class TcpLayer implements Pollable, TcpHandleHost {
+  /** The stack's TCP layer, created (with `options`) on first use. */
+  static of(host: TcpHost, options?: TcpLayerOptions): TcpLayer {
+    return layersByHost.get(host) ?? new TcpLayer(host, options);
+  }
+
+  /** The stack's TCP layer if one was created. */
+  static existing(host: TcpHost): TcpLayer | undefined {
+    return layersByHost.get(host);
+  }
+
   readonly config: TcpConfig;
   private readonly connections = new Map<string, TcpSocketHandle>();
   private readonly listeners = new ListenerTable<TcpSocketHandle>();
@@ -76,6 +89,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     private readonly host: TcpHost,
     options: TcpLayerOptions = {},
   ) {
+    if (layersByHost.has(host)) throw new InvalidStateError('this stack already has a TCP layer (use TcpLayer.of(stack))');
     this.config = resolveTcpConfig(options.config);
     this.synBacklog = positive('synBacklog', options.synBacklog ?? 256);
     this.defaultAcceptQueue = positive('acceptQueue', options.acceptQueue ?? 511);
@@ -86,6 +100,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
       receiveIcmpError: (report, now) => this.receiveIcmpError(report, now),
     });
     host.addPollable(this);
+    layersByHost.set(host, this);
   }
 
   /** Connections in the demux table (TIME-WAIT ones included). */
@@ -255,8 +270,8 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     return listener;
   }
 
-  /** Take the next established connection of `listener`, and give it its owner. */
-  accept(listener: TcpListener<TcpSocketHandle>, owner: TcpConnectionOwner): TcpSocketHandle | undefined {
+  /** Take the next established connection of `listener`; the caller sets its owner at once. */
+  accept(listener: TcpListener<TcpSocketHandle>, owner?: TcpConnectionOwner): TcpSocketHandle | undefined {
     const handle = listener.acceptQueue.shift();
     if (handle === undefined) return undefined;
     handle.queued = false;
