@@ -23,10 +23,11 @@ function seeds(): Uint8Array[] {
   const big = new Uint8Array(4000).map((_, i) => i);
   const ping4 = emitIcmp4(8, 0, 0x10001, big);
   const ping6 = emitIcmp6(128, 0, 0x10001, big, addr('fd07::1'), addr('fd07::2'));
-  // Identifications far from the ones the peer's own pings will use (its counters start at 1).
+  // Identifications far from the ones the peer's own pings will use (its counters start at 1):
+  // an overlapping fragment poisons its key until timeout (RFC 5722), so a collision would eat a ping.
   for (const [mtu, id] of [[1500, 0x9001], [600, 0x9002]] as const) {
     out.push(...(buildIpv4Packets({ src: addr('10.7.0.1'), dst: addr('10.7.0.2'), protocol: 1, ttl: 64, payload: ping4, mtu, identification: id, dontFragment: false }) as Uint8Array[]));
-    out.push(...(buildIpv6Packets({ src: addr('fd07::1'), dst: addr('fd07::2'), protocol: 58, ttl: 64, payload: ping6, mtu, identification: id }) as Uint8Array[]));
+    out.push(...(buildIpv6Packets({ src: addr('fd07::1'), dst: addr('fd07::2'), protocol: 58, ttl: 64, payload: ping6, mtu, identification: 0x55550000 + id }) as Uint8Array[]));
   }
   const echoBody = echo6().subarray(40);
   out.push(ipv6({ nextHeader: 0, payload: Uint8Array.of(60, 0, 5, 2, 0, 0, 1, 0, 58, 0, 1, 4, 0, 0, 0, 0, ...echoBody) }));
@@ -39,7 +40,7 @@ function seeds(): Uint8Array[] {
 }
 
 function mutate(random: Random, seed: Uint8Array): Uint8Array {
-  let packet = seed.slice();
+  let packet: Uint8Array = seed.slice();
   const kind = random.int(7);
   if (kind === 0) {
     for (let i = random.int(4) + 1; i > 0; i--) packet[random.int(packet.length)] ^= 1 << random.int(8);

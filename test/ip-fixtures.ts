@@ -92,7 +92,7 @@ export function ipv4(spec: V4Spec): Uint8Array {
       dst: addr(spec.dst ?? '10.7.0.2'),
       protocol: spec.protocol,
       ttl: spec.ttl ?? 64,
-      identification: spec.id ?? 1,
+      identification: spec.id ?? 0x7777,
       dontFragment: spec.df ?? false,
       moreFragments: spec.mf ?? false,
       fragmentOffset: spec.offset ?? 0,

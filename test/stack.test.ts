@@ -6,6 +6,7 @@ import type { IcmpErrorReport } from '../src/ip/types.js';
 import { MemoryLink } from '../src/link/memory.js';
 import { settleMicrotasks } from '../src/link/sim-scheduler.js';
 import { Stack, type StackOptions } from '../src/stack.js';
+import { ipv4 } from './ip-fixtures.js';
 
 const open: Stack[] = [];
 afterEach(() => {
@@ -168,18 +169,10 @@ describe('Stack on a manual clock', () => {
 
   test('reassembly timeouts run from the stack clock', async () => {
     const clock = new ManualClock(0);
-    const { a, b } = pair({ b: { clock, reassembly: { timeoutMs: 2000 } } });
+    const { b } = pair({ b: { clock, reassembly: { timeoutMs: 2000 } } });
     // Only the first fragment of a 4000-byte ping reaches b.
-    const [, right] = [a, b];
-    void right;
     const iface = b.interfaces().find((i) => !i.isLoopback)!;
-    const first = new Uint8Array(1500);
-    first.set([0x45, 0, 0x05, 0xdc, 0, 9, 0x20, 0, 64, 1, 0, 0, 10, 7, 0, 1, 10, 7, 0, 2]);
-    let sum = 0;
-    for (let i = 0; i < 20; i += 2) sum += (first[i]! << 8) | first[i + 1]!;
-    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-    first[10] = (~sum >> 8) & 0xff;
-    first[11] = ~sum & 0xff;
+    const first = ipv4({ protocol: 1, payload: new Uint8Array(1480), mf: true, id: 9 });
     b.ip.receive([first], iface);
     b.reschedule();
     expect(clock.nextWake()).toBe(2000);

@@ -13,7 +13,8 @@ import { receiveIcmp4, receiveIcmp6, type EchoReply, type IcmpInputHost } from '
 import { emitIcmp4, ICMP4_TYPE } from './icmp4.js';
 import { emitIcmp6, ICMP6_TYPE } from './icmp6.js';
 import type { DestinationKind, Inbound } from './inbound.js';
-import { Interface } from './interface.js';
+import { Egress, type InterfaceOptions } from './egress.js';
+import type { Interface } from './interface.js';
 import { parseIpv4, IPV4 } from './ipv4.js';
 import { parseIpv6, IPV6, IPV6_FRAGMENT_HEADER_LENGTH } from './ipv6.js';
 import { walkIpv6Chain } from './ipv6-ext.js';
@@ -35,12 +36,7 @@ export interface IpLayerOptions {
   readonly reassembly?: ReassemblyOptions;
 }
 
-export interface InterfaceOptions {
-  readonly name: string;
-  readonly addresses?: readonly IpCidr[];
-  readonly mtu?: number;
-  readonly isLoopback?: boolean;
-}
+export type { InterfaceOptions } from './egress.js';
 
 export interface PingOptions {
   readonly id: number;
@@ -54,39 +50,31 @@ export interface PingOptions {
 
 export type EchoReplyListener = (reply: EchoReply, now: number) => void;
 
-const DEFAULT_TTL = 64;
 const ALL_NODES = IpAddress.parse('ff02::1');
 
 export class IpLayer {
   readonly counters: Counters;
-  readonly routes = new RouteTable();
   /** The stack's minimal UDP: a port table; unbound ports get ICMP Port Unreachable. */
   readonly udp: UdpLayer;
   private readonly clock: Clock;
-  private readonly ifaces: Interface[] = [];
-  private readonly localAddresses = new Set<string>();
-  private readonly directedBroadcasts = new Set<string>();
+  private readonly egress: Egress;
   private readonly handlers = new Map<number, ProtocolHandler>();
   private readonly echoListeners = new Set<EchoReplyListener>();
   private readonly reassembler: Reassembler;
   private readonly errors: IcmpErrorSender;
   private readonly icmpHost: IcmpInputHost;
-  private readonly txQueues = new Map<Interface, Uint8Array[]>();
-  private flushScheduled = false;
   private closed = false;
-  private nextIdentification4 = 1;
-  private nextIdentification6 = 1;
   /** Whether the packet being processed has had its outcome counted. */
   private outcomeRecorded = false;
   /** The datagram being delivered to a handler, with what is needed to answer it with an ICMP error. */
   private current: { readonly datagram: IpDatagram; readonly inbound: Inbound } | undefined;
-  private loopbackIface: Interface | undefined;
   /** The last exception caught while processing a packet (for debugging; counted as internalError). */
   lastInternalError: unknown;
 
   constructor(options: IpLayerOptions) {
     this.clock = options.clock;
     this.counters = options.counters;
+    this.egress = new Egress(this.counters);
     this.reassembler = new Reassembler(this.counters, options.reassembly, (timeout, now) => this.reassemblyTimedOut(timeout, now));
     const errorHost: IcmpErrorHost = {
       counters: this.counters,
@@ -119,33 +107,19 @@ export class IpLayer {
   // ---- configuration ----
 
   addInterface(link: Link, options: InterfaceOptions): NetInterface {
-    const mtu = options.mtu ?? link.mtu;
-    if (!Number.isInteger(mtu) || mtu < 68) throw new InvalidArgumentError(`interface ${options.name}: mtu must be an integer >= 68, got ${mtu}`);
-    if (this.ifaces.some((i) => i.name === options.name)) throw new InvalidArgumentError(`an interface named "${options.name}" already exists`);
-    const addresses = options.addresses ?? [];
-    for (const cidr of addresses) {
-      if (this.localAddresses.has(cidr.address.key)) throw new InvalidArgumentError(`address ${cidr.address} is already configured`);
-      if (cidr.address.isMulticast || cidr.address.isUnspecified || cidr.address.isBroadcast) throw new InvalidArgumentError(`${cidr} is not a unicast address`);
-    }
-    const iface = new Interface(options.name, link, mtu, [...addresses], options.isLoopback ?? false);
-    this.ifaces.push(iface);
-    for (const cidr of addresses) {
-      this.localAddresses.add(cidr.address.key);
-      const broadcast = cidr.broadcast;
-      if (broadcast !== undefined) this.directedBroadcasts.add(broadcast.key);
-      // An on-link route for each address's prefix.
-      this.routes.add(cidr, iface, true);
-    }
-    if (iface.isLoopback && this.loopbackIface === undefined) this.loopbackIface = iface;
-    return iface;
+    return this.egress.addInterface(link, options);
   }
 
   addRoute(prefix: IpCidr, iface: NetInterface): void {
-    this.routes.add(prefix, this.own(iface));
+    this.egress.addRoute(prefix, iface);
   }
 
   interfaces(): NetInterface[] {
-    return [...this.ifaces];
+    return this.egress.interfaces();
+  }
+
+  get routes(): RouteTable {
+    return this.egress.routes;
   }
 
   registerProtocol(protocol: number, handler: ProtocolHandler): void {
@@ -161,91 +135,36 @@ export class IpLayer {
   }
 
   isLocalAddress(address: IpAddress): boolean {
-    return this.localAddresses.has(address.key);
+    return this.egress.isLocalAddress(address);
   }
 
   /** 255.255.255.255 or the directed broadcast address of one of our IPv4 prefixes. */
   isBroadcast(address: IpAddress): boolean {
-    return address.isBroadcast || this.directedBroadcasts.has(address.key);
+    return this.egress.isBroadcast(address);
   }
 
   /** The interface a datagram to dst leaves by (our own addresses go through loopback). */
   routeFor(dst: IpAddress): NetInterface | undefined {
-    if (this.loopbackIface !== undefined && this.isLocalAddress(dst)) return this.loopbackIface;
-    return this.routes.lookup(dst)?.iface;
+    return this.egress.routeFor(dst);
   }
 
   /** Source address for a datagram to dst: dst itself if local, else an address of the outgoing interface. */
   selectSource(dst: IpAddress): IpAddress | undefined {
-    if (this.isLocalAddress(dst)) return dst;
-    const iface = this.routeFor(dst) as Interface | undefined;
-    if (iface === undefined) return undefined;
-    const candidates = iface.addressesOf(dst.family);
-    const best = candidates.find((cidr) => cidr.contains(dst)) ?? candidates[0];
-    if (best !== undefined) return best.address;
-    for (const other of this.ifaces) {
-      const address = other.isLoopback ? undefined : other.addressesOf(dst.family)[0];
-      if (address !== undefined) return address.address;
-    }
-    return undefined;
+    return this.egress.selectSource(dst);
   }
 
   // ---- output ----
 
   /** Route, pick a source, build the header, fragment if needed, queue on the interface. */
   send(datagram: OutboundDatagram): SendResult {
-    const family = datagram.dst.family;
-    const outLayer = `ipv${family}out`;
-    if (this.closed) return 'linkDown';
-    if (datagram.src !== undefined && datagram.src.family !== family) {
-      throw new InvalidArgumentError(`source ${datagram.src} and destination ${datagram.dst} are of different families`);
-    }
-    const iface = this.routeFor(datagram.dst) as Interface | undefined;
-    const src = iface === undefined ? undefined : (datagram.src ?? this.selectSource(datagram.dst));
-    if (iface === undefined || src === undefined) {
-      this.counters.drop(outLayer, 'noRoute');
-      return 'noRoute';
-    }
-    const spec = {
-      src,
-      dst: datagram.dst,
-      protocol: datagram.protocol,
-      ttl: datagram.ttl ?? DEFAULT_TTL,
-      payload: datagram.payload,
-      mtu: iface.mtu,
-    };
-    const packets =
-      family === 4
-        ? buildIpv4Packets({ ...spec, identification: this.nextIdentification4, dontFragment: datagram.dontFragment ?? datagram.protocol === IP_PROTOCOL.TCP })
-        : buildIpv6Packets({ ...spec, identification: this.nextIdentification6 });
-    if (packets === 'tooBig') {
-      this.counters.drop(outLayer, 'tooBig');
-      return 'tooBig';
-    }
-    if (family === 4) this.nextIdentification4 = (this.nextIdentification4 + 1) & 0xffff;
-    else if (packets.length > 1) this.nextIdentification6 = (this.nextIdentification6 + 1) >>> 0;
-    this.counters.count(`ipv${family}.outDatagrams`);
-    this.counters.count(`ipv${family}.sent`, packets.length);
-    if (packets.length > 1) this.counters.count(`ipv${family}.fragmentsCreated`, packets.length);
-    this.enqueue(iface, packets);
-    return 'sent';
+    return this.egress.send(datagram);
   }
 
   /** Send every queued packet now: one link.send(batch) per interface. */
   flush(): void {
-    this.flushScheduled = false;
-    for (const [iface, queue] of this.txQueues) {
-      if (queue.length === 0) continue;
-      this.txQueues.set(iface, []);
-      try {
-        iface.link.send(queue);
-      } catch {
-        this.counters.count('ip.linkSendErrors');
-      }
-    }
+    this.egress.flush();
   }
 
-  /** Send an ICMP / ICMPv6 echo request. */
   ping(dst: IpAddress, options: PingOptions): SendResult {
     const data = options.data ?? echoPattern(options.size ?? 56);
     const rest = (((options.id & 0xffff) << 16) | (options.seq & 0xffff)) >>> 0;
@@ -305,8 +224,8 @@ export class IpLayer {
 
   close(): void {
     this.closed = true;
+    this.egress.close();
     this.reassembler.clear();
-    this.txQueues.clear();
     this.echoListeners.clear();
   }
 
@@ -315,7 +234,7 @@ export class IpLayer {
   /** Process a batch received on `iface`. Never throws for any packet content. */
   receive(batch: PacketBatch, iface: NetInterface): void {
     if (this.closed) return;
-    const own = this.own(iface);
+    const own = this.egress.own(iface);
     const now = this.clock.now();
     for (const packet of batch) {
       this.outcomeRecorded = false;
@@ -555,20 +474,6 @@ export class IpLayer {
     this.outcomeRecorded = true;
   }
 
-  private enqueue(iface: Interface, packets: Uint8Array[]): void {
-    let queue = this.txQueues.get(iface);
-    if (queue === undefined) this.txQueues.set(iface, (queue = []));
-    for (const packet of packets) queue.push(packet);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
-    }
-  }
-
-  private own(iface: NetInterface): Interface {
-    if (!(iface instanceof Interface) || !this.ifaces.includes(iface)) throw new InvalidArgumentError(`${iface?.name ?? iface} is not an interface of this stack`);
-    return iface;
-  }
 }
 
 /** RFC 1122 §3.2.1.3 (g), RFC 4291 §2.5.3: loopback addresses never arrive from outside. */

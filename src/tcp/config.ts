@@ -5,7 +5,9 @@
 import { InvalidArgumentError } from '../errors.js';
 import { ChallengeAckLimiter } from './challenge-ack.js';
 
-export type CongestionControlName = 'reno' | 'none';
+/** 'cubic' (RFC 9438, the default as in Linux), 'reno' (NewReno, RFC 5681 + RFC 6582), 'none' (window only). */
+export type CongestionControlName = 'cubic' | 'reno' | 'none';
+const CONGESTION_CONTROL_NAMES: readonly string[] = ['cubic', 'reno', 'none'];
 
 export interface TcpConfig {
   /** Bytes the application may queue for sending (write() accepts up to this). */
@@ -18,7 +20,7 @@ export interface TcpConfig {
   readonly windowScaling: boolean;
   /** Offer timestamps (RFC 7323 §3). */
   readonly timestamps: boolean;
-  /** Offer SACK-permitted (RFC 2018 §2); the SACK scoreboard itself is not built yet. */
+  /** Offer SACK-permitted (RFC 2018 §2): SACK blocks on receive, RFC 6675 loss recovery on send. */
   readonly sack: boolean;
   /** Maximum segment lifetime in ms; TIME-WAIT lasts 2·MSL (RFC 9293 §3.4.2). */
   readonly msl: number;
@@ -34,8 +36,28 @@ export interface TcpConfig {
   readonly dataRetries: number;
   /** Initial congestion window in segments (RFC 6928: 10). */
   readonly initialCwndSegments: number;
-  /** 'reno' (slow start + congestion avoidance, RFC 5681) or 'none' (window only, for exact tests). */
+  /** 'cubic' (RFC 9438), 'reno' (NewReno: RFC 5681, RFC 6582) or 'none' (window only, for exact tests). */
   readonly congestionControl: CongestionControlName;
+  /** Disable Nagle's algorithm (RFC 9293 §3.7.4): send small segments at once (TCP_NODELAY). */
+  readonly noDelay: boolean;
+  /** Delayed-ACK timer in ms (RFC 1122 §4.2.3.2: well below 500 ms); 0 acknowledges every segment at once. */
+  readonly delayedAckTimeout: number;
+  /** Data segments acknowledged at once at the start of a connection (quick-ack, like Linux's 16). */
+  readonly quickAcks: number;
+  /** Duplicate ACKs that trigger a fast retransmit (RFC 5681 §3.2 DupThresh = 3). */
+  readonly dupThresh: number;
+  /** Send keepalive probes on an idle connection (RFC 1122 §4.2.3.6; off by default, as the RFC asks). */
+  readonly keepAlive: boolean;
+  /** Idle time before the first keepalive probe, ms (RFC 1122 §4.2.3.6: no less than two hours by default). */
+  readonly keepAliveIdle: number;
+  /** Time between unanswered keepalive probes, ms (Linux tcp_keepalive_intvl = 75 s). */
+  readonly keepAliveInterval: number;
+  /** Unanswered probes before the connection fails with ETIMEDOUT (Linux tcp_keepalive_probes = 9). */
+  readonly keepAliveCount: number;
+  /** RFC 5482 semantics: abort (ETIMEDOUT) when sent data stays unacknowledged this long, ms; 0 = off. */
+  readonly userTimeout: number;
+  /** RFC 7323 §5.5: PAWS forgets TS.Recent after this idle time (24 days). */
+  readonly pawsIdleLimit: number;
   /** Challenge ACKs per second (RFC 5961 §7 suggests a global limit: share `challengeAckLimiter`). */
   readonly challengeAckLimit: number;
   /** A limiter shared by every connection of a stack; when absent each connection has its own. */
@@ -56,8 +78,18 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   synRetries: 6,
   dataRetries: 15,
   initialCwndSegments: 10,
-  congestionControl: 'reno',
+  congestionControl: 'cubic',
   challengeAckLimit: 10,
+  noDelay: false,
+  delayedAckTimeout: 40,
+  quickAcks: 16,
+  dupThresh: 3,
+  keepAlive: false,
+  keepAliveIdle: 7_200_000,
+  keepAliveInterval: 75_000,
+  keepAliveCount: 9,
+  userTimeout: 0,
+  pawsIdleLimit: 24 * 24 * 3600 * 1000,
 });
 
 /** Fill defaults and check ranges; throws InvalidArgumentError for a bad value. */
@@ -75,9 +107,17 @@ export function resolveTcpConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   if (!(config.initialRto >= config.minRto && config.initialRto <= config.maxRto)) {
     throw new InvalidArgumentError(`initialRto must lie within [minRto, maxRto], got ${config.initialRto}`);
   }
-  if (config.congestionControl !== 'reno' && config.congestionControl !== 'none') {
-    throw new InvalidArgumentError(`congestionControl must be 'reno' or 'none', got ${String(config.congestionControl)}`);
+  if (!CONGESTION_CONTROL_NAMES.includes(config.congestionControl)) {
+    throw new InvalidArgumentError(`congestionControl must be one of ${CONGESTION_CONTROL_NAMES.join(', ')}, got ${String(config.congestionControl)}`);
   }
+  positiveInteger('delayedAckTimeout', config.delayedAckTimeout, 0, 500); // RFC 1122 §4.2.3.2: MUST be less than 0.5 s
+  positiveInteger('quickAcks', config.quickAcks, 0, 1000);
+  positiveInteger('dupThresh', config.dupThresh, 1, 100);
+  positiveInteger('keepAliveIdle', config.keepAliveIdle, 1, 2 ** 31);
+  positiveInteger('keepAliveInterval', config.keepAliveInterval, 1, 2 ** 31);
+  positiveInteger('keepAliveCount', config.keepAliveCount, 1, 255);
+  positiveInteger('userTimeout', config.userTimeout, 0, 2 ** 31);
+  positiveInteger('pawsIdleLimit', config.pawsIdleLimit, 1, 2 ** 40);
   return Object.freeze(config);
 }
 
