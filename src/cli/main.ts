@@ -2,11 +2,13 @@
 /** The `tuntcp` command. */
 import { runDemo } from './demo.js';
 import { runServe, SERVE_USAGE } from './serve.js';
+import { runConnect, CONNECT_USAGE } from './connect.js';
 import { UsageError } from './args.js';
 
 const USAGE = `usage:
   tuntcp demo [--memory]      the tour: a kernel pings our stack over a TUN (root), or two stacks in memory
   ${SERVE_USAGE}
+  ${CONNECT_USAGE}
   tuntcp help`;
 
 async function main(argv: string[]): Promise<number> {
@@ -17,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
       return runDemo(print, { forceMemory: rest.includes('--memory') });
     case 'serve':
       return runServe(rest, print);
+    case 'connect':
+      return runConnect(rest, (line) => process.stderr.write(`${line}\n`));
     case undefined:
     case 'help':
     case '--help':
