@@ -171,8 +171,15 @@ describe('errors we receive', () => {
     const f = layerFixture();
     const ns = ipv6({ dst: 'fd07::2', nextHeader: 58, payload: emitIcmp6(135, 0, 0, new Uint8Array(16), addr('fd07::1'), addr('fd07::2')) });
     expect(f.exchange(ns)).toEqual([]);
-    expect(f.counters.get('icmp6.inNdpIgnored')).toBe(1);
-    expect(f.counters.get('ip.inDelivered')).toBe(1);
+    // An MLDv2 report to ff02::16 and a router solicitation to ff02::2, as Linux sends on link up.
+    const mld = ipv6({ dst: 'ff02::16', nextHeader: 58, payload: emitIcmp6(143, 0, 0, new Uint8Array(20), addr('fd07::1'), addr('ff02::16')) });
+    const rs = ipv6({ dst: 'ff02::2', nextHeader: 58, payload: emitIcmp6(133, 0, 0, new Uint8Array(0), addr('fd07::1'), addr('ff02::2')) });
+    expect(f.exchange(mld, rs)).toEqual([]);
+    expect(f.counters.get('icmp6.inNdpIgnored')).toBe(3);
+    expect(f.counters.get('ip.inDelivered')).toBe(3);
+    // Other multicast traffic (an echo to all-routers, UDP to all-nodes) is not for us.
+    expect(f.exchange(echo6({ dst: 'ff02::2' }), udp6({ dst: 'ff02::1' }))).toEqual([]);
+    expect(f.counters.get('drop.notForUs')).toBe(2);
   });
 
   test('a corrupted ICMP checksum is dropped', () => {

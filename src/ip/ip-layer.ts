@@ -11,14 +11,13 @@ import { IpAddress, IpCidr, type IpFamily } from './address.js';
 import { IcmpErrorSender, type IcmpErrorHost } from './icmp-errors.js';
 import { receiveIcmp4, receiveIcmp6, type EchoReply, type IcmpInputHost } from './icmp-input.js';
 import { emitIcmp4, ICMP4_TYPE } from './icmp4.js';
-import { emitIcmp6, ICMP6_TYPE } from './icmp6.js';
+import { emitIcmp6, ICMP6_TYPE, isNdpOrMld } from './icmp6.js';
 import type { DestinationKind, Inbound } from './inbound.js';
 import { Egress, type InterfaceOptions } from './egress.js';
 import type { Interface } from './interface.js';
 import { parseIpv4, IPV4 } from './ipv4.js';
 import { parseIpv6, IPV6, IPV6_FRAGMENT_HEADER_LENGTH } from './ipv6.js';
 import { walkIpv6Chain } from './ipv6-ext.js';
-import { buildIpv4Packets, buildIpv6Packets } from './outbound.js';
 import { Reassembler, type FragmentInput, type ReassemblyOptions, type ReassemblyResult, type ReassemblyTimeout } from './reassembly.js';
 import { RouteTable } from './routes.js';
 import { IP_PROTOCOL, type IpDatagram, type NetInterface, type OutboundDatagram, type ProtocolHandler, type SendResult } from './types.js';
@@ -347,8 +346,13 @@ export class IpLayer {
           this.counters.count('ipv6.noNextHeader');
           return this.handled();
         }
-        // Of multicast we accept only ICMPv6 to all-nodes (echo); we join no other group.
-        if (dstKind === 'multicast' && chain.protocol !== IP_PROTOCOL.ICMPV6) return this.dropped('ipv6', 'notForUs');
+        // Of link-local multicast we take only ICMPv6: anything to all-nodes (echo), and NDP/MLD
+        // (counted and ignored) to the other groups; we join no group for anything else.
+        if (dstKind === 'multicast') {
+          const icmpType = repr.packet[chain.offset];
+          const wanted = chain.protocol === IP_PROTOCOL.ICMPV6 && (repr.dst.equals(ALL_NODES) || (icmpType !== undefined && isNdpOrMld(icmpType)));
+          if (!wanted) return this.dropped('ipv6', 'notForUs');
+        }
         const inbound: Inbound = { ...base, protocol: chain.protocol, payloadOffset: chain.offset, nextHeaderField: chain.nextHeaderField, nonFirstFragment: false };
         return this.deliver(inbound, now);
       }
@@ -418,7 +422,8 @@ export class IpLayer {
 
   private classifyIpv6(dst: IpAddress, iface: Interface): DestinationKind | undefined {
     if (this.isLocalAddress(dst)) return 'unicast';
-    if (dst.equals(ALL_NODES)) return 'multicast';
+    // Link-local scope multicast (ff02::/16): all-nodes, all-routers, MLDv2, solicited-node...
+    if (dst.bytes[0] === 0xff && dst.bytes[1] === 0x02) return 'multicast';
     void iface;
     return undefined;
   }

@@ -300,7 +300,9 @@ export class Stream extends Duplex implements TcpConnectionOwner {
     if (this.tcpError !== undefined) {
       this.destroy(this.errorFor(this.tcpError));
     } else if (this.connectionGone && !(handle.peerFinished && this.finSent)) {
-      this.destroy(this.errorFor('ECONNABORTED')); // closed under us without a FIN each way (the stack was closed)
+      // Closed under us without an error of its own: the stack is being torn down. Like
+      // destroy(): 'close'(false), no 'error' that nobody may be listening for.
+      this.destroy();
     }
   }
 

@@ -5,9 +5,11 @@
  */
 import { NO_OPTIONS, type TcpOptions } from './options.js';
 import { TcpFlags, type TcpRepr } from './segment.js';
-import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
+import { seqAdd, seqDiff, seqGt, seqLt, seqMin } from './seq.js';
 import { canSendData, isSynchronized, type Tcb } from './tcb.js';
 import { synOptions } from './handshake.js';
+import { nagleHolds, noteSmallSegment } from './nagle.js';
+import { bytesInFlight, congestionWindow, flightSize, sendSackRetransmissions } from './recovery.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -45,16 +47,32 @@ export function windowUpdateDue(tcb: Tcb): boolean {
   return tcb.receiveBuffer.window - current >= windowUpdateThreshold(tcb);
 }
 
-function segmentOptions(tcb: Tcb, now: number): TcpOptions {
+function segmentOptions(tcb: Tcb, now: number, payloadLength: number): TcpOptions {
   // RFC 7323 §3.2: once negotiated, every non-RST segment carries a timestamp echoing TS.Recent.
-  return tcb.timestamps ? { timestamp: { value: tcb.tsValue(now), echo: tcb.tsRecent } } : NO_OPTIONS;
+  const timestamp = tcb.timestamps ? { value: tcb.tsValue(now), echo: tcb.tsRecent } : undefined;
+  if (tcb.sackPermitted && tcb.sackReceiver.hasBlocks) {
+    // RFC 2018 §3: as many blocks as fit (3 beside a timestamp, else 4), and never so many that
+    // the segment outgrows the MSS.
+    const room = Math.min(tcb.peerMss, tcb.advertisedMss, tcb.pathMss) - (timestamp ? 12 : 0) - payloadLength;
+    const fit = Math.min(timestamp ? 3 : 4, Math.floor((room - 4) / 8));
+    if (fit > 0) {
+      const sackBlocks = tcb.sackReceiver.take(fit);
+      return timestamp ? { timestamp, sackBlocks } : { sackBlocks };
+    }
+  }
+  return timestamp ? { timestamp } : NO_OPTIONS;
 }
 
 /** Build and queue a segment from the current variables; ACK segments record Last.ACK.sent. */
 function queue(tcb: Tcb, now: number, flags: number, seq: number, payload: Uint8Array, options?: TcpOptions): void {
   const syn = (flags & TcpFlags.SYN) !== 0;
   const withAck = (flags & TcpFlags.ACK) !== 0;
-  if (withAck) tcb.lastAckSent = tcb.rcvNxt;
+  if (withAck) {
+    tcb.lastAckSent = tcb.rcvNxt;
+    // RFC 1122 §4.2.3.2: any segment carrying our ACK settles the delayed ACK.
+    tcb.delayedAckAt = Infinity;
+    tcb.unackedReceived = 0;
+  }
   tcb.queueSegment({
     srcPort: tcb.localPort,
     dstPort: tcb.remotePort,
@@ -63,7 +81,7 @@ function queue(tcb: Tcb, now: number, flags: number, seq: number, payload: Uint8
     flags,
     window: advertiseWindow(tcb, syn),
     urgent: 0,
-    options: options ?? segmentOptions(tcb, now),
+    options: options ?? (syn ? NO_OPTIONS : segmentOptions(tcb, now, payload.length)),
     payload,
   });
 }
@@ -150,7 +168,10 @@ export function transmit(tcb: Tcb, now: number, options?: { windowUpdateCheck?: 
   }
   if (options?.windowUpdateCheck && windowUpdateDue(tcb)) tcb.ackNeeded = true;
   let sent = false;
-  if (canSendData(tcb.state)) sent = sendData(tcb, now);
+  if (canSendData(tcb.state)) {
+    sent = sendSackRetransmissions(tcb, now);
+    sent = sendData(tcb, now) || sent;
+  }
   if (tcb.ackNeeded && !sent && isSynchronizedOrSynReceived(tcb)) sendAck(tcb, now);
   tcb.ackNeeded = false;
 }
@@ -159,23 +180,44 @@ function isSynchronizedOrSynReceived(tcb: Tcb): boolean {
   return isSynchronized(tcb.state) || tcb.state === 'SYN-RECEIVED';
 }
 
-/** Data and FIN from SND.NXT: RFC 9293 §3.8.6 (windows), §3.8.6.2.1 (sender SWS), RFC 6298 §5.1. */
+/**
+ * Data and FIN from SND.NXT: RFC 9293 §3.8.6 (windows), §3.8.6.2.1 (sender SWS), §3.7.4 (Nagle),
+ * RFC 5681 / RFC 6675 (the congestion window against FlightSize or pipe), RFC 6298 §5.1.
+ */
 function sendData(tcb: Tcb, now: number): boolean {
   const mss = tcb.sendMss;
   const finAllowed = tcb.finQueued && !tcb.finAcked && (tcb.state === 'FIN-WAIT-1' || tcb.state === 'LAST-ACK' || tcb.state === 'CLOSING');
+  if (tcb.cwndValidation.nonValidatedPeriodExpired(now)) {
+    // RFC 7661 §4.3: after a whole non-validated period, halve cwnd (not below the initial window).
+    tcb.congestion.limitWindow(Math.max(tcb.congestion.window() / 2, tcb.config.initialCwndSegments * mss));
+  }
+  const cwnd = congestionWindow(tcb);
   let sent = false;
   for (let guard = 0; guard < 100_000; guard++) {
     const base = tcb.sendBufferStart;
+    // RFC 6675 §5.1: resending after a timeout skips what the peer has SACKed.
+    if (tcb.sackPermitted && seqLt(tcb.sndNxt, tcb.sndMax)) {
+      const sacked = tcb.sackScoreboard.rangeAt(tcb.sndNxt);
+      if (sacked !== undefined) {
+        tcb.sndNxt = seqMin(sacked.right, tcb.sndMax);
+        continue;
+      }
+    }
     const offset = seqDiff(tcb.sndNxt, base);
     const buffered = tcb.sendBuffer.length;
     const unsent = buffered - offset;
     if (unsent < 0) break; // our FIN is already out
     const inFlight = seqDiff(tcb.sndNxt, tcb.sndUna);
-    const usable = Math.min(tcb.sndWnd, tcb.congestion.window()) - inFlight;
+    const usable = Math.min(tcb.sndWnd - inFlight, cwnd - bytesInFlight(tcb));
     let length = Math.max(0, Math.min(unsent, usable, mss));
+    if (tcb.sackPermitted && seqLt(tcb.sndNxt, tcb.sndMax)) {
+      const nextSacked = tcb.sackScoreboard.nextSackedAbove(tcb.sndNxt);
+      if (nextSacked !== undefined) length = Math.min(length, seqDiff(nextSacked, tcb.sndNxt));
+    }
     // RFC 9293 §3.8.6.2.1: sender SWS avoidance — hold a short, window-limited segment while
     // data is in flight, unless it is at least half the largest window the peer offered.
     if (length > 0 && length < mss && length < unsent && inFlight > 0 && length < tcb.maxSndWnd / 2) length = 0;
+    if (nagleHolds(tcb, tcb.sndNxt, length, unsent, finAllowed)) length = 0;
     const fin = finAllowed && offset + length === buffered;
     if (length === 0 && !fin) break;
     const seq = tcb.sndNxt;
@@ -184,13 +226,16 @@ function sendData(tcb: Tcb, now: number): boolean {
     if (length > 0 && offset + length === buffered) flags |= TcpFlags.PSH;
     if (fin) flags |= TcpFlags.FIN;
     const retransmission = seqLt(seq, tcb.sndMax);
+    if (!retransmission && tcb.sndMax === tcb.sndUna) tcb.lastAckProgressAt = now; // the user timeout counts from here
     queue(tcb, now, flags, seq, payload);
     sent = true;
     tcb.sndNxt = seqAdd(seq, length + (fin ? 1 : 0));
     if (retransmission) tcb.count('retransmittedSegments');
+    else noteSmallSegment(tcb, tcb.sndNxt, length);
     if (seqGt(tcb.sndNxt, tcb.sndMax)) tcb.sndMax = tcb.sndNxt;
+    tcb.cwndValidation.onSend(flightSize(tcb), now, tcb.rto.srtt);
     // Karn's rule (RFC 6298 §3): time only a segment that is sent for the first time.
-    if (!retransmission && tcb.rttSeq === undefined) {
+    if (!retransmission && tcb.rttSeq === undefined && !tcb.timestamps) {
       tcb.rttSeq = tcb.sndNxt;
       tcb.rttStart = now;
     }
@@ -201,6 +246,36 @@ function sendData(tcb: Tcb, now: number): boolean {
   }
   updatePersistTimer(tcb, now);
   return sent;
+}
+
+/**
+ * Resend up to `maxLength` bytes from `seq` (below SND.MAX) without moving SND.NXT: fast
+ * retransmit (RFC 5681 §3.2), NewReno partial ACKs (RFC 6582), SACK holes (RFC 6675). Returns
+ * the sequence space resent (with the FIN if it falls there).
+ */
+export function retransmitFrom(tcb: Tcb, seq: number, maxLength: number, now: number): number {
+  const offset = seqDiff(seq, tcb.sendBufferStart);
+  const buffered = tcb.sendBuffer.length;
+  if (offset < 0 || !seqLt(seq, tcb.sndMax)) return 0;
+  const length = Math.max(0, Math.min(maxLength, buffered - offset, seqDiff(tcb.sndMax, seq)));
+  const finSent = tcb.finQueued && !tcb.finAcked && seqGt(tcb.sndMax, tcb.finSeq);
+  const fin = finSent && offset + length === buffered;
+  if (length === 0 && !fin) return 0;
+  let flags = TcpFlags.ACK;
+  if (length > 0 && offset + length === buffered) flags |= TcpFlags.PSH;
+  if (fin) flags |= TcpFlags.FIN;
+  queue(tcb, now, flags, seq, length > 0 ? tcb.sendBuffer.slice(offset, length) : EMPTY);
+  tcb.count('retransmittedSegments');
+  // Karn's rule (RFC 6298 §3): a timed segment that is resent gives no sample.
+  if (tcb.rttSeq !== undefined && seqGt(tcb.rttSeq, seq)) tcb.rttSeq = undefined;
+  if (tcb.retransmitAt === Infinity) tcb.retransmitAt = now + tcb.rto.rto;
+  return length + (fin ? 1 : 0);
+}
+
+/** RFC 1122 §4.2.3.6: a keepalive probe, <SEQ=SND.NXT−1><ACK=RCV.NXT>, no data (the peer answers with an ACK). */
+export function sendKeepaliveProbe(tcb: Tcb, now: number): void {
+  queue(tcb, now, TcpFlags.ACK, seqAdd(tcb.sndMax, -1), EMPTY);
+  tcb.count('keepaliveProbes');
 }
 
 /** RFC 9293 §3.8.6.1: with a zero window, data waiting and nothing in flight, probe the window. */
@@ -224,6 +299,7 @@ export function sendWindowProbe(tcb: Tcb, now: number): void {
   if (offset >= tcb.sendBuffer.length) return;
   const payload = tcb.sendBuffer.slice(offset, 1);
   queue(tcb, now, TcpFlags.ACK, tcb.sndNxt, payload);
+  if (tcb.sndMax === tcb.sndUna && tcb.sndProbeEnd === undefined) tcb.lastAckProgressAt = now;
   tcb.sndProbeEnd = seqAdd(tcb.sndNxt, 1);
   tcb.count('windowProbes');
 }

@@ -80,7 +80,11 @@ export function routeFor(host: TcpHost, dst: IpAddress): TcpRoute | undefined {
   return { iface: route.iface, src: source.address, mtu: route.iface.mtu };
 }
 
-/** RFC 9293 §3.7.1 / RFC 879: the MSS to advertise is the MTU less the IP and TCP headers. */
+/**
+ * RFC 9293 §3.7.1 / RFC 879: the MSS to advertise is the MTU less the IP and TCP headers; an
+ * IPv4 packet is at most 65535 bytes (RFC 791 total length), so a 65536 loopback MTU gives 65495.
+ */
 export function mssForMtu(mtu: number, family: IpFamily): number {
-  return Math.max(64, Math.min(65535, mtu - (family === 4 ? 40 : 60)));
+  const packetLimit = family === 4 ? Math.min(mtu, 65535) : mtu;
+  return Math.max(64, Math.min(65535, packetLimit - (family === 4 ? 40 : 60)));
 }

@@ -9,7 +9,9 @@ import { ChallengeAckLimiter } from './challenge-ack.js';
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion.js';
 import { ReceiveBuffer } from './receive-buffer.js';
+import { CwndValidation } from './cwnd-validation.js';
 import { RtoEstimator } from './rto.js';
+import { SackReceiver, SackScoreboard } from './sack.js';
 import type { TcpRepr } from './segment.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqGt } from './seq.js';
@@ -125,6 +127,8 @@ export class Tcb {
   lastAckSent = 0;
   /** Per-connection offset added to our TSval clock (RFC 7323 §5.4). */
   readonly tsOffset: number;
+  /** When TS.Recent was last set (RFC 7323 §5.5: PAWS forgets it after 24 idle days). */
+  tsRecentAt = 0;
 
   readonly sendBuffer: SendBuffer;
   readonly receiveBuffer: ReceiveBuffer;
@@ -151,8 +155,9 @@ export class Tcb {
   retransmitAt = Infinity;
   persistAt = Infinity;
   timeWaitAt = Infinity;
-  /** Placeholders for the next issues (delayed ACK, keepalive). */
+  /** RFC 1122 §4.2.3.2: a delayed ACK owed by this time. */
   delayedAckAt = Infinity;
+  /** RFC 1122 §4.2.3.6: the next keepalive probe (or the verdict after the last one). */
   keepaliveAt = Infinity;
   /** Consecutive retransmission timeouts for the oldest unacknowledged segment. */
   retries = 0;
@@ -161,6 +166,40 @@ export class Tcb {
   /** Round-trip timing of one segment (Karn's rule: never a retransmitted one). */
   rttSeq: number | undefined;
   rttStart = 0;
+
+  // Nagle and delayed ACK (RFC 9293 §3.7.4, RFC 1122 §4.2.3.2, RFC 5681 §4.2).
+  /** setNoDelay(true): Nagle's algorithm off. */
+  noDelay: boolean;
+  /** End of the last sub-MSS segment sent (Minshall's Nagle: hold another while it is unacknowledged). */
+  lastSmallSegmentEnd: number;
+  /** Bytes received in order since our last ACK (ACK at least every second full-sized segment). */
+  unackedReceived = 0;
+  /** Data segments still to acknowledge at once (quick-ack at connection start). */
+  quickAcksLeft: number;
+
+  // Loss recovery (recovery.ts): RFC 5681 §3.2, RFC 6582, RFC 6675.
+  /** Duplicate ACKs in a row. */
+  dupAcks = 0;
+  /** In fast recovery (NewReno, or SACK-based when SACK was negotiated). */
+  inRecovery = false;
+  /** RFC 6582 "recover": the highest sequence number sent when recovery (or a timeout) began. */
+  recoverySeq: number;
+  /** NewReno's window inflation above cwnd while in recovery (RFC 5681 §3.2 steps 3–4). */
+  recoveryInflation = 0;
+  /** RFC 6582 §3.2 step 5: the first partial ACK resets the retransmission timer. */
+  firstPartialAck = false;
+  readonly sackScoreboard = new SackScoreboard();
+  readonly sackReceiver = new SackReceiver();
+  readonly cwndValidation = new CwndValidation();
+
+  // Keepalive and user timeout (RFC 1122 §4.2.3.6, RFC 5482).
+  keepAliveEnabled: boolean;
+  keepAliveIdle: number;
+  keepAliveProbes = 0;
+  /** Abort when sent data stays unacknowledged this long (ms); 0 = off. */
+  userTimeout: number;
+  /** When SND.UNA last advanced, or data went out with nothing outstanding. */
+  lastAckProgressAt: number;
 
   private segments: TcpRepr[] = [];
   private events: TcpEvent[] = [];
@@ -184,6 +223,15 @@ export class Tcb {
     this.rto = new RtoEstimator(params.config);
     this.congestion = createCongestionControl(params.config.congestionControl, this.advertisedMss, params.config.initialCwndSegments);
     this.challengeAcks = params.config.challengeAckLimiter ?? new ChallengeAckLimiter(params.config.challengeAckLimit);
+    this.noDelay = params.config.noDelay;
+    this.lastSmallSegmentEnd = this.iss;
+    this.quickAcksLeft = params.config.quickAcks;
+    this.recoverySeq = this.iss;
+    this.keepAliveEnabled = params.config.keepAlive;
+    this.keepAliveIdle = params.config.keepAliveIdle;
+    this.userTimeout = params.config.userTimeout;
+    this.lastAckProgressAt = params.now;
+    this.tsRecentAt = params.now;
   }
 
   /** Largest payload per segment: the smaller MSS, less the timestamp option (RFC 9293 §3.7.1). */

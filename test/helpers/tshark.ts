@@ -14,9 +14,9 @@ export function checkCapture(file: string): CaptureCheck {
   const rows = spawnSync(
     'tshark',
     ['-r', file, ...prefs, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.number', '-e', '_ws.malformed', '-e', '_ws.expert.severity', '-e', '_ws.expert.message', '-e', '_ws.col.Info'],
-    { encoding: 'utf8', timeout: 60_000 },
+    { encoding: 'utf8', timeout: 120_000, maxBuffer: 512 * 1024 * 1024 },
   );
-  if (rows.status !== 0) throw new Error(`tshark failed (${rows.status}): ${rows.stderr}`);
+  if (rows.status !== 0) throw new Error(`tshark failed (${rows.status}): ${rows.stderr} ${rows.stdout.slice(-500)}`);
   const lines = rows.stdout.split('\n').filter((line) => line.length > 0);
   const problems: string[] = [];
   for (const line of lines) {
