@@ -11,6 +11,8 @@ import { MemoryLink } from '../link/memory.js';
 import { Tracer } from '../link/tracer.js';
 import { canUseNamespaces, createNamespace, openTunInNamespace } from '../link/netns.js';
 import { buildLinkChain } from './link-chain.js';
+import { startEcho } from './services.js';
+import { createConnection } from '../net/stream.js';
 
 type Print = (line: string) => void;
 
@@ -34,16 +36,23 @@ async function runTunDemo(print: Print): Promise<number> {
     stack = new Stack();
     stack.addInterface(link, { addresses: ['10.7.0.2/24', 'fd07::2/64'] });
 
+    startEcho(stack, 7);
     const steps: Array<[string, string[]]> = [
       ['The kernel pings tuntcp over IPv4: each echo request is answered by our ICMP code.', ['ping', '-c', '3', '-i', '0.2', '-W', '2', '10.7.0.2']],
       ['A 4000-byte ping does not fit the 1500-byte MTU: the kernel fragments it, we reassemble it, and fragment our reply.', ['ping', '-c', '1', '-s', '4000', '-W', '2', '10.7.0.2']],
       ['The same over IPv6 (ICMPv6 echo).', ['ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', 'fd07::2']],
+      [
+        "TCP: the kernel's nc connects to our echo service (port 7): three-way handshake, its data, its FIN (nc -N half-closes), " +
+          'our echo of the data while its side is already closed, then our FIN.',
+        ['sh', '-c', 'printf "hello, tuntcp\\n" | nc -N -w 5 10.7.0.2 7'],
+      ],
     ];
     let failures = 0;
     for (const [story, command] of steps) {
       print(`== ${story}\n$ ${command.join(' ')}   (inside ${ns.name})`);
       const result = await ns.exec(command[0]!, command.slice(1), { timeoutMs: 15_000 });
       for (const line of result.stdout.trim().split('\n').slice(-2)) print(`  | ${line}`);
+      if (result.stderr.trim()) print(`  | (stderr) ${result.stderr.trim()}`);
       if (result.code !== 0) failures++;
       print('');
     }
@@ -77,12 +86,31 @@ async function runMemoryDemo(print: Print): Promise<number> {
       print(`  | 2 sent, ${replies.length} received\n`);
       if (replies.length !== 2) failures++;
     }
+    print('== TCP: the client connects to the server\'s echo service, sends a line, half-closes (FIN),');
+    print('   and reads the echo until the server\'s FIN.');
+    startEcho(server, 7);
+    const echoed = await tcpEcho(client, '10.7.0.2', 7, 'hello, tuntcp\n');
+    print(`  | echoed: ${JSON.stringify(echoed)}\n`);
+    if (echoed !== 'hello, tuntcp\n') failures++;
     printStats(print, server);
     return failures === 0 ? 0 : 1;
   } finally {
     client.close();
     server.close();
   }
+}
+
+/** Connect, send `text`, half-close, and collect everything until the peer's FIN. */
+function tcpEcho(stack: Stack, host: string, port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stream = createConnection(stack, port, host);
+    let received = '';
+    stream.setEncoding('utf8');
+    stream.on('connect', () => stream.end(text));
+    stream.on('data', (chunk: string) => (received += chunk));
+    stream.on('end', () => resolve(received));
+    stream.on('error', reject);
+  });
 }
 
 function printStats(print: Print, stack: Stack): void {
