@@ -7,6 +7,8 @@ import type { CipherSuiteName } from '../src/tls/cipher-suites.js';
 import type { GroupName } from '../src/tls/key-exchange.js';
 import type { TlsClientOptions, TlsServerOptions } from '../src/tls/options.js';
 import { checkFinished } from '../src/tls/authentication.js';
+import { ContentType, plaintextRecord } from '../src/tls/record.js';
+import { HandshakeType, handshakeMessage } from '../src/tls/messages.js';
 import { makePki, type Pki } from './tls-fixtures.js';
 
 let pki: Pki;
@@ -209,6 +211,38 @@ describe('TlsClient ↔ TlsServer in memory', () => {
     const junk = side(new TlsServer({ key: credentials.key, cert: credentials.cert }));
     expect(() => junk.conn.receive(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).not.toThrow();
     expect(errorOf(junk)?.alert).toBeDefined();
+  });
+
+  it('crafted input: an unexpected first message, an oversized record and a plaintext application record each get their alert', () => {
+    const credentials = pki.leaf('p256');
+    const cases: [Uint8Array, string, number][] = [
+      [plaintextRecord(ContentType.handshake, handshakeMessage(HandshakeType.finished, new Uint8Array(32))), 'unexpected_message', 10],
+      [Uint8Array.from([23, 3, 3, 0x41, 0x01]), 'record_overflow', 22],
+      [plaintextRecord(ContentType.application_data, Uint8Array.of(1, 2, 3)), 'unexpected_message', 10],
+      [plaintextRecord(ContentType.handshake, Uint8Array.of(1, 0, 0, 3, 3, 3, 0)), 'decode_error', 50],
+    ];
+    for (const [input, alert, number] of cases) {
+      const server = side(new TlsServer({ key: credentials.key, cert: credentials.cert }));
+      server.conn.receive(input);
+      expect(errorOf(server), alert).toMatchObject({ alert, alertNumber: number, code: `ERR_TLS_ALERT_${alert.toUpperCase()}` });
+      // a fatal alert in plaintext (no keys yet): level 2, the description
+      expect([...Buffer.concat(server.conn.takeOutput())]).toEqual([21, 3, 3, 0, 2, 2, number]);
+      expect(server.conn.isClosed).toBe(true);
+      server.conn.receive(input); // ignored once closed, never throws
+      expect(server.conn.takeOutput()).toEqual([]);
+    }
+  });
+
+  it('a ServerHello followed by more handshake data in the same plaintext record is unexpected_message (§5.1)', () => {
+    const credentials = pki.leaf('p256');
+    const client = side(new TlsClient({ ca: pki.caPem, servername: 'localhost' }));
+    const server = side(new TlsServer({ key: credentials.key, cert: credentials.cert }));
+    server.conn.receive(Buffer.concat(client.conn.takeOutput()));
+    const flight = Buffer.concat(server.conn.takeOutput());
+    const serverHelloRecord = flight.subarray(0, 5 + flight.readUInt16BE(3));
+    const smuggled = Buffer.concat([serverHelloRecord.subarray(5), handshakeMessage(HandshakeType.encrypted_extensions, Uint8Array.of(0, 0))]);
+    client.conn.receive(plaintextRecord(ContentType.handshake, smuggled));
+    expect(errorOf(client)).toMatchObject({ alert: 'unexpected_message' });
   });
 
   it('writing before the handshake throws a typed error', () => {

@@ -33,6 +33,14 @@ export function wire(conn: TlsConnection, socket: net.Socket): Wired {
     if (event.type === 'secure') resolveSecure();
     if (event.type === 'data') received.push(Buffer.from(event.data));
     if (event.type === 'error') rejectSecure(event.error);
+    if (event.type === 'close_notify') {
+      // Answer the peer's close_notify with ours, then half-close (RFC 8446 §6.1).
+      queueMicrotask(() => {
+        conn.close();
+        flush();
+        socket.end();
+      });
+    }
   };
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
   socket.on('data', (chunk) => {

@@ -115,11 +115,12 @@ export function readConstraints(certificate: X509Certificate): Constraints {
 }
 
 function isSelfIssued(certificate: X509Certificate): boolean {
-  return certificate.subject === certificate.issuer && certificate.checkIssued(certificate) && certificate.verify(certificate.publicKey);
+  return certificate.subject === certificate.issuer && certificate.verify(certificate.publicKey);
 }
 
+/** Name chaining plus signature (RFC 5280 §6.1.3); the issuer's own constraints are checked later, to report them. */
 function issuedBy(child: X509Certificate, issuer: X509Certificate): boolean {
-  return child.checkIssued(issuer) && child.verify(issuer.publicKey);
+  return child.issuer === issuer.subject && child.verify(issuer.publicKey);
 }
 
 function failure(error: CertificateErrorCode, message: string, path: X509Certificate[]): PeerVerification {

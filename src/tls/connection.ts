@@ -47,6 +47,8 @@ export abstract class TlsConnection {
   private reader: RecordProtection | undefined;
   private writer: RecordProtection | undefined;
   private readSecret: Uint8Array | undefined;
+  /** Counts read key changes, to catch records that go on past one (§5.1). */
+  private readEpoch = 0;
   private writeSecret: Uint8Array | undefined;
   private output: Uint8Array[] = [];
   private events: TlsEvent[] = [];
@@ -149,12 +151,18 @@ export abstract class TlsConnection {
       if (type !== ContentType.handshake && type !== ContentType.alert) fail('unexpected_message', `unprotected record of type ${type}`);
     }
     switch (type) {
-      case ContentType.handshake:
-        for (const message of this.reassembler.push(content)) {
+      case ContentType.handshake: {
+        const messages = this.reassembler.push(content);
+        const epoch = this.readEpoch;
+        for (const [index, message] of messages.entries()) {
+          // §5.1: a message that changes the read keys must end its record.
+          if (this.readEpoch !== epoch && index > 0) fail('unexpected_message', 'handshake data after a key change in one record');
           this.dispatchHandshake(message);
           if (this.state === 'closed') return;
         }
+        if (this.readEpoch !== epoch && !this.reassembler.isEmpty) fail('unexpected_message', 'handshake data after a key change');
         return;
+      }
       case ContentType.alert:
         return this.onAlert(content);
       case ContentType.application_data:
@@ -252,6 +260,7 @@ export abstract class TlsConnection {
     if (!this.reassembler.isEmpty) fail('unexpected_message', 'handshake message spans a key change');
     const suite = this.suite!;
     this.readSecret = secret;
+    this.readEpoch++;
     this.reader = new RecordProtection(suite.aead, trafficKeys(suite.hash, secret, suite.keyLength));
   }
 

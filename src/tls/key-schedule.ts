@@ -8,6 +8,7 @@
  *         → "c ap traffic" / "s ap traffic" / "exp master" over Hash(ClientHello..server Finished)
  *         → "res master" over Hash(ClientHello..client Finished)
  */
+import { InvalidStateError } from '../errors.js';
 import { createHash, createHmac } from 'node:crypto';
 
 export type HashName = 'sha256' | 'sha384';
@@ -122,7 +123,7 @@ export class KeySchedule {
 
   /** Master Secret = Extract(Derive-Secret(Handshake, "derived", ""), 0); returns both ap traffic secrets. */
   enterApplication(serverFinishedHash: Uint8Array): { client: Uint8Array; server: Uint8Array; exporter: Uint8Array } {
-    if (!this.handshakeSecret) throw new Error('KeySchedule: enterHandshake must come first');
+    if (!this.handshakeSecret) throw new InvalidStateError('KeySchedule: enterHandshake must come first');
     const salt = deriveSecret(this.hash, this.handshakeSecret, 'derived', emptyHash(this.hash));
     const masterSecret = hkdfExtract(this.hash, salt, new Uint8Array(hashLength(this.hash)));
     this.masterSecret = masterSecret;

@@ -66,8 +66,14 @@ export function resolveCommon(options: TlsCommonOptions, defaultGroups: readonly
   let credentials: Credentials | undefined;
   if (options.key !== undefined || options.cert !== undefined) {
     if (options.key === undefined || options.cert === undefined) throw new InvalidArgumentError('key and cert go together');
-    const key = typeof options.key === 'string' ? createPrivateKey(options.key) : options.key;
-    const chain = typeof options.cert === 'string' ? parsePemCertificates(options.cert) : [...options.cert];
+    let key: KeyObject;
+    let chain: X509Certificate[];
+    try {
+      key = typeof options.key === 'string' ? createPrivateKey(options.key) : options.key;
+      chain = typeof options.cert === 'string' ? parsePemCertificates(options.cert) : [...options.cert];
+    } catch (error) {
+      throw new InvalidArgumentError(`unreadable key or cert: ${(error as Error).message}`);
+    }
     if (chain.length === 0) throw new InvalidArgumentError('cert holds no certificate');
     if (!chain[0].checkPrivateKey(key)) throw new InvalidArgumentError('key does not match the leaf certificate');
     credentials = { key, chain };

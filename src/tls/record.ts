@@ -2,6 +2,7 @@
  * The TLS record layer (RFC 8446 §5): a deframer over a list of received chunks, and AEAD
  * protection of records with the per-record nonce and the TLSInnerPlaintext encoding.
  */
+import { InvalidArgumentError } from '../errors.js';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { fail } from './alerts.js';
 import type { AeadName } from './cipher-suites.js';
@@ -145,7 +146,7 @@ export class RecordProtection {
 
   /** Protects one TLSInnerPlaintext { content, type, zeros } into a TLSCiphertext record (§5.2). */
   seal(type: number, content: Uint8Array, padding = 0): Uint8Array {
-    if (content.length > MAX_PLAINTEXT) throw new RangeError('record content above 2^14; fragment first');
+    if (content.length > MAX_PLAINTEXT) throw new InvalidArgumentError('record content above 2^14; fragment first');
     const innerLength = content.length + 1 + padding;
     const record = new Uint8Array(RECORD_HEADER_LENGTH + innerLength + TAG_LENGTH);
     writeHeader(record, ContentType.application_data, innerLength + TAG_LENGTH);

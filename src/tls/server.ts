@@ -2,6 +2,7 @@
  * The TLS 1.3 server handshake (RFC 8446 §2, §4; state machine of Appendix A.2):
  * START → RECVD_CH (→ HRR → START) → NEGOTIATED → WAIT_FLIGHT2 → [WAIT_CERT → WAIT_CV] → WAIT_FINISHED → CONNECTED.
  */
+import { InvalidArgumentError } from '../errors.js';
 import { randomBytes, type X509Certificate } from 'node:crypto';
 import { fail } from './alerts.js';
 import {
@@ -66,7 +67,7 @@ export class TlsServer extends TlsConnection {
   constructor(private readonly options: TlsServerOptions) {
     super();
     this.resolved = resolveCommon(options, ['x25519', 'secp256r1', 'secp384r1']);
-    if (!this.resolved.credentials) throw new TypeError('a TLS server needs key and cert');
+    if (!this.resolved.credentials) throw new InvalidArgumentError('a TLS server needs key and cert');
   }
 
   protected isClient(): boolean {

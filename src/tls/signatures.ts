@@ -3,6 +3,7 @@
  * We sign with RSA-PSS (rsae) for RSA keys, ECDSA for EC keys, Ed25519; we verify those plus
  * accept rsa_pkcs1 in certificates only (never in CertificateVerify).
  */
+import { InvalidArgumentError } from '../errors.js';
 import { constants, sign, verify, type KeyObject } from 'node:crypto';
 
 export const SignatureScheme = {
@@ -115,7 +116,7 @@ function pssOptions(params: SchemeParameters): { padding?: number; saltLength?: 
 
 export function signWith(scheme: number, key: KeyObject, data: Uint8Array): Uint8Array {
   const params = parameters(scheme);
-  if (!params) throw new RangeError(`cannot sign with scheme ${schemeName(scheme)}`);
+  if (!params) throw new InvalidArgumentError(`cannot sign with scheme ${schemeName(scheme)}`);
   return sign(params.hash, data, { key, ...pssOptions(params) });
 }
 

@@ -1,4 +1,5 @@
 /** The handshake transcript hash (RFC 8446 §4.4.1), with the HelloRetryRequest substitution. */
+import { InvalidStateError } from '../errors.js';
 import { createHash, type Hash } from 'node:crypto';
 import type { HashName } from './key-schedule.js';
 import { HandshakeType, handshakeMessage } from './messages.js';
@@ -21,7 +22,7 @@ export class Transcript {
 
   /** Transcript-Hash of everything added so far. */
   current(): Uint8Array {
-    if (!this.hash) throw new RangeError('transcript hash not chosen yet');
+    if (!this.hash) throw new InvalidStateError('transcript hash not chosen yet');
     return this.hash.copy().digest();
   }
 
