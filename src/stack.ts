@@ -2,6 +2,8 @@
  * The public object: one stack = a clock, counters, an IP layer with its interfaces (always a
  * loopback), and the one clock wake-up shared by every component with deadlines.
  */
+import { TcpLayer, type TcpLayerOptions } from './tcp/tcp-layer.js';
+import { createConnection, createServer, type Server, type ServerOptions, type Stream } from './net/index.js';
 import { RealClock, type Clock } from './clock.js';
 import { InvalidArgumentError, InvalidStateError } from './errors.js';
 import { IpAddress, IpCidr } from './ip/address.js';
@@ -16,6 +18,8 @@ export type { Pollable } from './timers.js';
 
 export interface StackOptions {
   clock?: Clock;
+  /** TCP options: connection config (buffers, RTO bounds, MSL...), backlog sizes, ISN secret. */
+  tcp?: TcpLayerOptions;
   icmpRateLimit?: { perSecond: number; burst: number };
   reassembly?: { timeoutMs?: number; maxBytes?: number };
 }
@@ -53,6 +57,8 @@ export class Stack {
   readonly counters = new Counters();
   readonly ip: IpLayer;
   readonly loopback: NetInterface;
+  /** The stack's TCP: demux, listeners, connections (src/tcp). */
+  readonly tcp: TcpLayer;
   private readonly scheduler: PollScheduler;
   private readonly links: Link[] = [];
   private readonly activePings = new Set<() => void>();
@@ -70,6 +76,7 @@ export class Stack {
       addresses: [IpCidr.parse('127.0.0.1/8'), IpCidr.parse('::1/128')],
       isLoopback: true,
     });
+    this.tcp = TcpLayer.of(this, options.tcp);
   }
 
   addInterface(link: Link, config: InterfaceConfig = {}): NetInterface {
@@ -98,6 +105,16 @@ export class Stack {
     return this.ip.interfaces();
   }
 
+  /** A TCP server on this stack (net.createServer): `stack.createServer(s => ...).listen(80)`. */
+  createServer(options?: ServerOptions | ((stream: Stream) => void), listener?: (stream: Stream) => void): Server {
+    return createServer(this, options, listener);
+  }
+
+  /** A TCP connection from this stack (net.createConnection); host defaults to 127.0.0.1. */
+  createConnection(port: number, host?: string, listener?: () => void): Stream {
+    return createConnection(this, port, host, listener);
+  }
+
   stats(): StatsSnapshot {
     return this.counters.snapshot();
   }
@@ -113,6 +130,7 @@ export class Stack {
   /** Recompute the clock wake-up after a component's deadlines changed. */
   reschedule(): void {
     this.scheduler.reschedule();
+    this.updateKeepAlive();
   }
 
   /** Ping `dst`: resolves with the replies that came back in time (missing ones are absent). */
@@ -174,6 +192,7 @@ export class Stack {
     if (this.closed) return;
     this.closed = true;
     for (const finish of [...this.activePings]) finish();
+    this.tcp.close(); // resets what is open; the RSTs leave with the flush below
     this.ip.flush();
     this.ip.close();
     this.scheduler.close();
@@ -198,11 +217,13 @@ export class Stack {
   }
 
   /**
-   * RealClock's timer is unref'd so a stack never holds a process open; an outstanding ping
-   * (a promise someone awaits) does, with one ref'd idle timer while any ping runs.
+   * RealClock's timer is unref'd so an idle stack never holds a process open. What would hold a
+   * kernel socket's process open holds ours too, with one ref'd idle timer: an outstanding ping
+   * (a promise someone awaits), a listening server, an open TCP connection.
    */
   private updateKeepAlive(): void {
-    const needed = this.activePings.size > 0 && this.clock instanceof RealClock;
+    const busy = this.activePings.size > 0 || (!this.closed && this.tcp !== undefined && this.tcp.openSocketCount > 0);
+    const needed = busy && this.clock instanceof RealClock;
     if (needed && this.keepAlive === undefined) this.keepAlive = setInterval(() => {}, 1 << 30);
     if (!needed && this.keepAlive !== undefined) {
       clearInterval(this.keepAlive);

@@ -203,7 +203,9 @@ describe('Stack lifecycle', () => {
     expect(() => stack.addInterface(link, { addresses: ['10.0.0.1/33'] })).toThrow(/prefix length/);
     expect(() => stack.addInterface(link, { addresses: ['127.0.0.1/8'] })).toThrow(/already configured/);
     expect(() => stack.ip.registerProtocol(1, { receive() {} })).toThrow(/ICMP/);
-    stack.ip.registerProtocol(6, { receive() {} });
+    // Every stack has TCP (protocol 6) registered; a second handler for it is refused.
     expect(() => stack.ip.registerProtocol(6, { receive() {} })).toThrow(/already/);
+    stack.ip.registerProtocol(200, { receive() {} });
+    expect(() => stack.ip.registerProtocol(200, { receive() {} })).toThrow(/already/);
   });
 });

@@ -5,12 +5,15 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { IpAddress } from '../src/ip/address.js';
+import { internetChecksum } from '../src/ip/checksum.js';
 import { emitIpv4Header, parseIpv4 } from '../src/ip/ipv4.js';
 import { IP_PROTOCOL } from '../src/ip/types.js';
 import { MemoryLink } from '../src/link/memory.js';
 import { Stack } from '../src/stack.js';
 import { NO_OPTIONS, type TcpOptions } from '../src/tcp/options.js';
 import { emitTcpSegment, parseTcpSegment, TcpFlags, type TcpRepr } from '../src/tcp/segment.js';
+import { DeadlineHeap, type HeapItem } from '../src/tcp/deadline-heap.js';
+import { Random } from '../src/random.js';
 import { EPHEMERAL_PORT_FIRST, EPHEMERAL_PORT_LAST, TcpLayer, listenAddressOf, type TcpLayerOptions, type TcpSocketHandle } from '../src/tcp/tcp-layer.js';
 
 const { SYN, ACK, RST } = TcpFlags;
@@ -29,9 +32,12 @@ interface Received {
 
 class RawPeer {
   readonly received: Received[] = [];
+  /** Copies of every IPv4 packet the stack sent. */
+  readonly rawPackets: Uint8Array[] = [];
   constructor(private readonly link: MemoryLink) {
     link.setReceiver((batch) => {
       for (const packet of batch) {
+        this.rawPackets.push(packet.slice());
         const ip = parseIpv4(packet);
         if (typeof ip === 'string' || ip.protocol !== IP_PROTOCOL.TCP) continue;
         const segment = parseTcpSegment(ip.payload.slice(), ip.src, ip.dst);
@@ -54,6 +60,25 @@ class RawPeer {
     this.link.send([packet]);
   }
 
+  /** ICMP destination unreachable (type 3) with `code`, quoting `original` (RFC 792). */
+  sendIcmpUnreachable(code: number, original: Uint8Array): void {
+    const quoted = original.subarray(0, 28);
+    const icmp = new Uint8Array(8 + quoted.length);
+    icmp[0] = 3;
+    icmp[1] = code;
+    icmp.set(quoted, 8);
+    const checksum = internetChecksum(icmp);
+    icmp[2] = checksum >> 8;
+    icmp[3] = checksum & 0xff;
+    const packet = new Uint8Array(20 + icmp.length);
+    emitIpv4Header(
+      { src: PEER_ADDRESS, dst: STACK_ADDRESS, protocol: IP_PROTOCOL.ICMP, ttl: 64, identification: 2, dontFragment: false, moreFragments: false, fragmentOffset: 0, totalLength: packet.length },
+      packet,
+    );
+    packet.set(icmp, 20);
+    this.link.send([packet]);
+  }
+
   take(): TcpRepr[] {
     return this.received.splice(0).map((r) => r.segment);
   }
@@ -70,10 +95,12 @@ const fixtures: Fixture[] = [];
 
 function setup(options: TcpLayerOptions = {}, mtu = 1500): Fixture {
   const clock = new ManualClock(1000);
-  const stack = new Stack({ clock });
+  // `tcp` is for a Stack that builds its TcpLayer itself (StackOptions.tcp); TcpLayer.of
+  // returns that layer, or creates it with these options when the Stack has none yet.
+  const stack = new Stack({ clock, ...({ tcp: options } as object) });
   const [ours, theirs] = MemoryLink.pair({ mtu });
   stack.addInterface(ours, { addresses: ['10.9.0.2/24'] });
-  const layer = new TcpLayer(stack, options);
+  const layer = TcpLayer.of(stack, options);
   const fixture = { stack, clock, layer, peer: new RawPeer(theirs) };
   fixtures.push(fixture);
   return fixture;
@@ -259,6 +286,18 @@ describe('active opens', () => {
     expect(peer.take()).toMatchObject([{ seq: syn!.seq, flags: SYN, srcPort: handle.localPort }]);
   });
 
+  test('an ICMP port unreachable quoting our SYN reaches its connection: ECONNREFUSED, then closed', async () => {
+    const { peer, layer } = setup();
+    const events: string[] = [];
+    layer.connect({ remoteAddress: PEER_ADDRESS, remotePort: 81 }, { onTcpEvent: (e) => events.push(e.type === 'error' ? `error:${e.code}` : e.type) });
+    await turn();
+    const [synPacket] = peer.rawPackets.splice(0);
+    peer.sendIcmpUnreachable(3, synPacket!);
+    await turn();
+    expect(events.filter((e) => e !== 'state')).toEqual(['error:ECONNREFUSED', 'closed']);
+    expect(layer.connectionCount).toBe(0);
+  });
+
   test('initial sequence numbers differ between stacks (a random secret each, RFC 6528)', async () => {
     const a = setup({ random: () => 0 });
     const b = setup({ random: () => 0 });
@@ -289,5 +328,31 @@ describe('active opens', () => {
     expect(layer.connectionCount).toBe(0);
     expect(layer.pollAt()).toBe(Infinity);
     expect(stack.counters.get('tcp.activeOpens')).toBe(1);
+  });
+});
+
+describe('the deadline heap (one timer structure for every connection)', () => {
+  test('random updates and removals keep the earliest deadline right', () => {
+    const random = new Random(7);
+    const heap = new DeadlineHeap<HeapItem & { id: number }>();
+    const items = Array.from({ length: 50 }, (_, id) => ({ id, deadline: Infinity, heapIndex: -1 }));
+    const filed = new Map<number, number>();
+    for (let step = 0; step < 5000; step++) {
+      const item = items[random.int(items.length)]!;
+      const roll = random.int(10);
+      if (roll === 0) {
+        heap.remove(item);
+        filed.delete(item.id);
+      } else if (roll === 1) {
+        heap.update(item, Infinity);
+        filed.delete(item.id);
+      } else {
+        const deadline = random.int(1000);
+        heap.update(item, deadline);
+        filed.set(item.id, deadline);
+      }
+      expect(heap.size).toBe(filed.size);
+      expect(heap.earliest()).toBe(filed.size === 0 ? Infinity : Math.min(...filed.values()));
+    }
   });
 });

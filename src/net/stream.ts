@@ -102,6 +102,8 @@ export class Stream extends Duplex implements TcpConnectionOwner {
     }
     this.handle = result;
     this.rememberEndpoints(result);
+    if (this.noDelayWanted) result.setNoDelay(true);
+    if (this.keepAliveWanted.enable) result.setKeepAlive(true, this.keepAliveWanted.initialDelay);
     return this;
   }
 
@@ -110,7 +112,7 @@ export class Stream extends Duplex implements TcpConnectionOwner {
   get readyState(): ReadyState {
     if (this.isConnecting) return 'opening';
     if (this.destroyed || !this.established) return 'closed';
-    const readable = !this.readableEnded && !this.eofPushed;
+    const readable = !this.readableEnded; // 'end' (the peer's FIN, all data read) makes it writeOnly
     const writable = !this.writableEnded;
     if (readable && writable) return 'open';
     if (readable) return 'readOnly';
@@ -169,21 +171,19 @@ export class Stream extends Duplex implements TcpConnectionOwner {
     return this;
   }
 
-  /** Disable Nagle (stored; the connection applies it in the next issue). */
+  /** Disable Nagle (RFC 9293 §3.7.4); may be called before connect. */
   setNoDelay(noDelay = true): this {
     this.noDelayWanted = Boolean(noDelay);
+    if (this.handle !== undefined && !this.handle.closed) this.handle.setNoDelay(this.noDelayWanted);
     return this;
   }
 
-  /** Keepalive probes after `initialDelay` ms idle (stored; applied in the next issue). */
+  /** Keepalive probes after `initialDelay` ms idle (0 keeps the previous/default delay); may be called before connect. */
   setKeepAlive(enable = false, initialDelay = 0): this {
+    if (typeof initialDelay !== 'number' || !(initialDelay >= 0)) throw new InvalidArgumentError(`initialDelay must be a number >= 0, got ${String(initialDelay)}`);
     this.keepAliveWanted = { enable: Boolean(enable), initialDelay: initialDelay > 0 ? initialDelay : this.keepAliveWanted.initialDelay };
+    if (this.handle !== undefined && !this.handle.closed) this.handle.setKeepAlive(this.keepAliveWanted.enable, this.keepAliveWanted.initialDelay);
     return this;
-  }
-
-  /** @internal */
-  get options(): { noDelay: boolean; keepAlive: { enable: boolean; initialDelay: number } } {
-    return { noDelay: this.noDelayWanted, keepAlive: { ...this.keepAliveWanted } };
   }
 
   // ---- Writing ----

@@ -95,6 +95,20 @@ export class TcpSocketHandle implements HeapItem {
     return total;
   }
 
+  /** Nagle off (true) or on (RFC 9293 §3.7.4). */
+  setNoDelay(noDelay: boolean): void {
+    if (this.closed) return;
+    this.connection.setNoDelay(noDelay, this.host.now());
+    this.host.settle(this);
+  }
+
+  /** Keepalive probes after `initialDelayMs` idle (0: the configured default), RFC 1122 §4.2.3.6. */
+  setKeepAlive(enable: boolean, initialDelayMs: number): void {
+    if (this.closed) return;
+    this.connection.setKeepAlive(enable, initialDelayMs, this.host.now());
+    this.host.settle(this);
+  }
+
   /** Our FIN after the queued data (half-close). */
   shutdown(): void {
     if (this.closed) return;

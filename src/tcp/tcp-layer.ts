@@ -49,11 +49,6 @@ export interface ConnectRequest {
 export type ConnectFailure = 'ENETUNREACH' | 'EADDRINUSE' | 'EADDRNOTAVAIL';
 export type ListenFailure = 'EADDRINUSE' | 'EADDRNOTAVAIL';
 
-/** A connection's ICMP hook, when the connection offers one (the next issue adds it). */
-interface IcmpAware {
-  onIcmpError?(report: IcmpErrorReport, now: number): void;
-}
-
 type Delivery = { readonly handle: TcpSocketHandle; readonly event: TcpEvent } | { readonly listener: TcpListener<TcpSocketHandle> };
 
 /** One TCP layer per stack: the layer of a stack, whoever created it first. */
@@ -84,6 +79,8 @@ export class TcpLayer implements Pollable, TcpHandleHost {
   private delivering = false;
   private reportedPollAt = Infinity;
   private closed = false;
+  private timeWaitCount = 0;
+  private reportedBusy = false;
 
   constructor(
     private readonly host: TcpHost,
@@ -109,6 +106,14 @@ export class TcpLayer implements Pollable, TcpHandleHost {
   }
   get listenerCount(): number {
     return this.listeners.size;
+  }
+  /**
+   * Listeners plus connections an application may still be waiting on (TIME-WAIT excluded):
+   * what would keep a process with kernel sockets alive. The stack holds the event loop open
+   * while this is above zero.
+   */
+  get openSocketCount(): number {
+    return this.closed ? 0 : this.listeners.size + this.connections.size - this.timeWaitCount;
   }
   get isClosed(): boolean {
     return this.closed;
@@ -176,6 +181,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     handle.listener = listener;
     listener.halfOpen++;
     this.connections.set(handle.key, handle);
+    this.noteOccupancy();
     this.host.counters.count('tcp.passiveOpens');
     this.settle(handle);
   }
@@ -186,7 +192,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     this.transmit(reply, datagram.dst, datagram.src);
   }
 
-  /** An ICMP error quoting one of our segments: handed to its connection if it listens. */
+  /** An ICMP error quoting one of our segments (we were its source): handed to its connection. */
   receiveIcmpError(report: IcmpErrorReport, now: number): void {
     if (this.closed) return;
     const quoted = report.originalPayload;
@@ -194,12 +200,11 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     const localPort = (quoted[0]! << 8) | quoted[1]!;
     const remotePort = (quoted[2]! << 8) | quoted[3]!;
     const handle = this.connections.get(connectionKey(report.originalSrc, localPort, report.originalDst, remotePort));
-    const connection = handle?.connection as (TcpConnection & IcmpAware) | undefined;
-    if (handle === undefined || typeof connection?.onIcmpError !== 'function') {
-      this.host.counters.count('tcp.icmpErrorsIgnored');
+    if (handle === undefined) {
+      this.host.counters.count('tcp.icmpErrorsNoSocket');
       return;
     }
-    connection.onIcmpError(report, now);
+    handle.connection.onIcmpError(report, now);
     this.settle(handle);
   }
 
@@ -245,6 +250,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     handle.ephemeral = true;
     this.boundPorts.set(localPort, (this.boundPorts.get(localPort) ?? 0) + 1);
     this.connections.set(key, handle);
+    this.noteOccupancy();
     this.host.counters.count('tcp.activeOpens');
     this.settle(handle);
     return handle;
@@ -267,6 +273,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     const limit = backlog === undefined || !(backlog > 0) ? this.defaultAcceptQueue : Math.floor(backlog);
     const listener = new TcpListener<TcpSocketHandle>(local, port, limit, this.synBacklog, owner);
     this.listeners.add(listener);
+    this.noteOccupancy();
     return listener;
   }
 
@@ -285,6 +292,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     if (listener.closed) return;
     listener.closed = true;
     this.listeners.remove(listener);
+    this.noteOccupancy();
     for (const handle of [...this.connections.values()]) if (handle.listener === listener) handle.abort();
   }
 
@@ -296,8 +304,17 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     this.closed = true;
     this.heap.clear();
     this.connections.clear();
+    this.timeWaitCount = 0;
     this.boundPorts.clear();
     this.host.removePollable?.(this);
+    this.host.reschedule();
+  }
+
+  /** Tell the stack when the layer goes from idle to holding open sockets, or back. */
+  private noteOccupancy(): void {
+    const busy = this.openSocketCount > 0;
+    if (busy === this.reportedBusy) return;
+    this.reportedBusy = busy;
     this.host.reschedule();
   }
 
@@ -339,9 +356,14 @@ export class TcpLayer implements Pollable, TcpHandleHost {
       handle.queued = true;
       listener.acceptQueue.push(handle);
       this.deliveries.push({ listener });
+    } else if (event.type === 'state') {
+      if (event.to === 'TIME-WAIT') this.timeWaitCount++;
+      if (event.from === 'TIME-WAIT') this.timeWaitCount--;
+      this.noteOccupancy();
     } else if (event.type === 'closed') {
       handle.closed = true;
       if (this.connections.get(handle.key) === handle) this.connections.delete(handle.key);
+      this.noteOccupancy();
       this.heap.remove(handle);
       if (handle.ephemeral) {
         const users = (this.boundPorts.get(handle.localPort) ?? 1) - 1;
