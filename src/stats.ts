@@ -32,6 +32,7 @@ export type DropReason =
   | 'tcpMalformed'
   | 'tcpNoSocket'
   | 'tcpOutOfWindow'
+  | 'tcpPaws'
   | 'tcpBacklogFull'
   | 'tcpAcceptQueueFull'
   | 'internalError';

@@ -14,7 +14,7 @@ import { createNamespace, describeNetns, openTunInNamespace, type Namespace } fr
 import { checkCapture } from './helpers/tshark.js';
 import { Stack } from '../src/stack.js';
 import { PcapWriter } from '../src/link/pcap.js';
-import { TcpLayer } from '../src/tcp/tcp-layer.js';
+import type { TcpLayer } from '../src/tcp/tcp-layer.js';
 import { createConnection, type Stream } from '../src/net/stream.js';
 import { createServer } from '../src/net/server.js';
 import { firstPatternMismatch, patternBytes, startEcho, startHttp } from '../src/cli/services.js';
@@ -80,10 +80,10 @@ describeNetns('TCP against the Linux kernel over a real TUN', () => {
   beforeAll(() => {
     ns = createNamespace('tttcp');
     const tun = openTunInNamespace(ns, { peerAddress: '10.7.0.1/24', peerAddress6: 'fd07::1/64' });
-    stack = new Stack();
     // Short SYN retries so that the "never answers" case times out within seconds; a short MSL
     // so that TIME-WAIT (2·MSL) of the connections we closed first ends within the test.
-    layer = TcpLayer.of(stack, { config: { synRetries: 3, initialRto: 250, msl: 500 } });
+    stack = new Stack({ tcp: { config: { synRetries: 3, initialRto: 250, msl: 500 } } });
+    layer = stack.tcp;
     stack.addInterface(new PcapWriter(tun, { path: pcap, snaplen: 128 }), { addresses: ['10.7.0.2/24', 'fd07::2/64'] });
     startHttp(stack, 80);
     startEcho(stack, 7);

@@ -7,7 +7,9 @@ import { inWindow, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from '.
 import { canReceiveData, type Tcb } from './tcb.js';
 import { sendChallengeAck, sendReset, sendSyn } from './connection-output.js';
 import { takePeerSyn } from './handshake.js';
-import { startTimeWait } from './timers.js';
+import { startTimeWait, touchKeepalive } from './timers.js';
+import { onAckArrived } from './recovery.js';
+import { receiveData } from './receive-data.js';
 
 export function processSegment(tcb: Tcb, segment: TcpRepr, now: number): void {
   tcb.count('segmentsIn');
@@ -39,9 +41,10 @@ function processInSynSent(tcb: Tcb, segment: TcpRepr, now: number): void {
   }
   takePeerSyn(tcb, segment);
   if (ack) {
-    acknowledge(tcb, segment.ack, now);
+    acknowledge(tcb, segment, segment.ack, now);
     tcb.setState('ESTABLISHED'); // §3.10.7.3: SND.UNA > ISS → ESTABLISHED, send <ACK>
     tcb.ackNeeded = true;
+    touchKeepalive(tcb, now);
     // §3.10.7.3: other text or controls continue at the sixth step (data in the SYN-ACK).
     receiveText(tcb, seqAdd(segment.seq, 1), { payload: segment.payload, fin: hasFlag(segment, TcpFlags.FIN) }, now);
     return;
@@ -80,6 +83,13 @@ function processInOtherStates(tcb: Tcb, segment: TcpRepr, now: number): void {
     syn = false;
   }
 
+  // RFC 7323 §5.3 R1: PAWS — a timestamp older than TS.Recent marks an old duplicate.
+  if (!rst && failsPaws(tcb, segment, now)) {
+    tcb.ackNeeded = true; // §5.3 R1: send an acknowledgment in reply (as for an unacceptable segment)
+    tcb.drop('tcpPaws');
+    return;
+  }
+
   // First: the sequence number (§3.10.7.4 acceptance test).
   const rcvWnd = Math.max(0, seqDiff(tcb.rcvAdvertisedEdge, tcb.rcvNxt));
   const length = payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
@@ -94,6 +104,8 @@ function processInOtherStates(tcb: Tcb, segment: TcpRepr, now: number): void {
       }
       // §3.10.7.4: an unacceptable segment is answered with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
       if (tcb.state === 'TIME-WAIT' && fin) startTimeWait(tcb, now); // §3.10.7.4 TIME-WAIT: retransmitted FIN restarts 2·MSL
+      // RFC 2883 §4 (1): report a wholly duplicate segment in a D-SACK block.
+      if (tcb.sackPermitted && payload.length > 0 && seqLe(seqAdd(seq, payload.length), tcb.rcvNxt)) tcb.sackReceiver.onDuplicate(seq, payload.length);
       tcb.ackNeeded = true;
       tcb.drop('tcpOutOfWindow');
       return;
@@ -149,9 +161,19 @@ function processInOtherStates(tcb: Tcb, segment: TcpRepr, now: number): void {
     tcb.drop('tcpAckTooOld');
     return;
   }
-  updateTimestamp(tcb, segment, seq);
-  acknowledge(tcb, ack, now);
+  updateTimestamp(tcb, segment, seq, now);
+  touchKeepalive(tcb, now);
+  // RFC 5681 §2: a duplicate ACK carries no data, no SYN/FIN, SEG.ACK = SND.UNA with data
+  // outstanding and the same window; judged before this segment updates SND.UNA and SND.WND.
+  const duplicateCandidate = payload.length === 0 && !fin && ack === tcb.sndUna && tcb.sndMax !== tcb.sndUna;
+  const sameWindow = segment.window * 2 ** tcb.sndWindShift === tcb.sndWnd;
+  const previousRetransmitAt = tcb.retransmitAt;
+  const unaBefore = tcb.sndUna;
+  const dataAcked = acknowledge(tcb, segment, ack, now);
   updateSendWindow(tcb, segment, seq);
+  if (isSynchronizedForRecovery(tcb)) {
+    onAckArrived(tcb, segment, { newlyAcked: seqDiff(tcb.sndUna, unaBefore), dataAcked, duplicateCandidate, sameWindow, previousRetransmitAt }, now);
+  }
   if (tcb.finAcked && !ourFinHandled(tcb, now)) return;
   // Sixth (URG) is not supported: urgent data is delivered as ordinary data (RFC 6093 §4).
   // Seventh and eighth: text and FIN.
@@ -196,16 +218,42 @@ function receiveReset(tcb: Tcb): void {
   }
 }
 
-/** RFC 7323 §4.3: TS.Recent = SEG.TSval when SEG.SEQ =< Last.ACK.sent and TSval is not older. */
-function updateTimestamp(tcb: Tcb, segment: TcpRepr, seq: number): void {
-  const timestamp = segment.options.timestamp;
-  if (!tcb.timestamps || timestamp === undefined) return;
-  if (seqLe(seq, tcb.lastAckSent) && seqGe(timestamp.value, tcb.tsRecent)) tcb.tsRecent = timestamp.value;
+/** States in which ACKs drive loss recovery (data can be outstanding). */
+function isSynchronizedForRecovery(tcb: Tcb): boolean {
+  return tcb.state !== 'CLOSED' && tcb.state !== 'SYN-RECEIVED' && tcb.state !== 'SYN-SENT' && tcb.state !== 'TIME-WAIT';
 }
 
-/** §3.10.7.4 ESTABLISHED fifth step: SND.UNA < SEG.ACK =< SND.NXT acknowledges data (and SYN/FIN). */
-function acknowledge(tcb: Tcb, ack: number, now: number): void {
-  if (!seqGt(ack, tcb.sndUna)) return;
+/**
+ * RFC 7323 §5.3 R1 (PAWS): SEG.TSval < TS.Recent rejects the segment, unless TS.Recent is more
+ * than 24 days old (§5.5: the peer's clock may have wrapped meanwhile), when it is forgotten.
+ */
+function failsPaws(tcb: Tcb, segment: TcpRepr, now: number): boolean {
+  const timestamp = segment.options.timestamp;
+  if (!tcb.timestamps || timestamp === undefined || !seqLt(timestamp.value, tcb.tsRecent)) return false;
+  if (now - tcb.tsRecentAt > tcb.config.pawsIdleLimit) {
+    tcb.tsRecent = timestamp.value; // §5.5: an idle connection's TS.Recent is invalid; take the new one
+    tcb.tsRecentAt = now;
+    return false;
+  }
+  return true;
+}
+
+/** RFC 7323 §4.3: TS.Recent = SEG.TSval when SEG.SEQ =< Last.ACK.sent and TSval is not older. */
+function updateTimestamp(tcb: Tcb, segment: TcpRepr, seq: number, now: number): void {
+  const timestamp = segment.options.timestamp;
+  if (!tcb.timestamps || timestamp === undefined) return;
+  if (seqLe(seq, tcb.lastAckSent) && seqGe(timestamp.value, tcb.tsRecent)) {
+    tcb.tsRecent = timestamp.value;
+    tcb.tsRecentAt = now; // §5.5: remember when, for the idle exception
+  }
+}
+
+/**
+ * §3.10.7.4 ESTABLISHED fifth step: SND.UNA < SEG.ACK =< SND.NXT acknowledges data (and
+ * SYN/FIN). Returns the data bytes acknowledged.
+ */
+function acknowledge(tcb: Tcb, segment: TcpRepr, ack: number, now: number): number {
+  if (!seqGt(ack, tcb.sndUna)) return 0;
   const dataStart = tcb.sendBufferStart;
   const finSeq = tcb.finSeq;
   const dataAcked = Math.max(0, Math.min(seqDiff(ack, dataStart), tcb.sendBuffer.length));
@@ -213,22 +261,30 @@ function acknowledge(tcb: Tcb, ack: number, now: number): void {
   if (tcb.finQueued && !tcb.finAcked && seqGt(ack, finSeq)) tcb.finAcked = true;
   tcb.sendBuffer.acknowledge(dataAcked);
   tcb.sndUna = ack;
+  tcb.lastAckProgressAt = now; // RFC 5482: the user timeout counts from the last progress
   if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack; // the peer had what a timeout made us rewind over
   if (seqLt(tcb.sndMax, ack)) tcb.sndMax = ack; // an accepted zero-window probe
   if (tcb.sndProbeEnd !== undefined && seqGe(ack, tcb.sndProbeEnd)) tcb.sndProbeEnd = undefined;
-  // RFC 6298 §2 + Karn's rule: a sample only when the timed (never retransmitted) segment is acked.
-  if (tcb.rttSeq !== undefined && seqGe(ack, tcb.rttSeq)) {
+  const echo = segment.options.timestamp?.echo;
+  if (tcb.timestamps && echo !== undefined && echo !== 0) {
+    // RFC 7323 §4.1: with timestamps, every ACK of new data gives an RTT sample from TSecr —
+    // even after a retransmission, since TSecr names the segment that triggered the ACK.
+    const rtt = seqDiff(tcb.tsValue(now), echo);
+    if (rtt >= 0) tcb.rto.sample(rtt);
+    tcb.rttSeq = undefined;
+  } else if (tcb.rttSeq !== undefined && seqGe(ack, tcb.rttSeq)) {
+    // RFC 6298 §2 + Karn's rule: a sample only when the timed (never retransmitted) segment is acked.
     tcb.rto.sample(now - tcb.rttStart);
     tcb.rttSeq = undefined;
   }
   tcb.retries = 0;
-  if (dataAcked > 0) tcb.congestion.onAck(dataAcked, now);
   // RFC 6298 §5.2 / §5.3: stop the timer when everything is acknowledged, else restart it.
   tcb.retransmitAt = tcb.sndNxt === tcb.sndUna ? Infinity : now + tcb.rto.rto;
   if (tcb.writableWanted && dataAcked > 0) {
     tcb.writableWanted = false;
     tcb.emitEvent({ type: 'writable' });
   }
+  return dataAcked;
 }
 
 /** §3.10.7.4 fifth step: SND.WND from the newest segment (SND.WL1 / SND.WL2 rule), scaled (RFC 7323 §2.3). */
@@ -245,16 +301,8 @@ function updateSendWindow(tcb: Tcb, segment: TcpRepr, seq: number): void {
 function receiveText(tcb: Tcb, seq: number, segment: { payload: Uint8Array; fin: boolean }, now: number): void {
   const { payload, fin } = segment;
   if (payload.length > 0) {
-    if (canReceiveData(tcb.state)) {
-      const offset = seqDiff(seq, tcb.rcvNxt);
-      if (offset > 0) tcb.count('outOfOrderSegments');
-      const advanced = tcb.receiveBuffer.write(offset, payload);
-      if (advanced > 0) {
-        tcb.rcvNxt = seqAdd(tcb.rcvNxt, advanced);
-        tcb.emitEvent({ type: 'readable' });
-      }
-    }
-    tcb.ackNeeded = true; // §3.10.7.4 seventh step: acknowledge (no delayed ACK yet)
+    if (canReceiveData(tcb.state)) receiveData(tcb, seq, payload, now);
+    else tcb.ackNeeded = true;
   }
   if (fin && !tcb.peerFinReceived) {
     const finSeq = seqAdd(seq, payload.length);

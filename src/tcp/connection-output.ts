@@ -9,7 +9,7 @@ import { seqAdd, seqDiff, seqGt, seqLt, seqMin } from './seq.js';
 import { canSendData, isSynchronized, type Tcb } from './tcb.js';
 import { synOptions } from './handshake.js';
 import { nagleHolds, noteSmallSegment } from './nagle.js';
-import { bytesInFlight, congestionWindow, flightSize, sendSackRetransmissions } from './recovery.js';
+import { bytesInFlight, congestionWindow, flightSize, sendSackRetransmissions, sendSackTailRetransmissions } from './recovery.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -169,8 +169,9 @@ export function transmit(tcb: Tcb, now: number, options?: { windowUpdateCheck?: 
   if (options?.windowUpdateCheck && windowUpdateDue(tcb)) tcb.ackNeeded = true;
   let sent = false;
   if (canSendData(tcb.state)) {
-    sent = sendSackRetransmissions(tcb, now);
-    sent = sendData(tcb, now) || sent;
+    sent = sendSackRetransmissions(tcb, now); // RFC 6675 NextSeg rule 1
+    sent = sendData(tcb, now) || sent; // rule 2: new data
+    sent = sendSackTailRetransmissions(tcb, now) || sent; // rule 3
   }
   if (tcb.ackNeeded && !sent && isSynchronizedOrSynReceived(tcb)) sendAck(tcb, now);
   tcb.ackNeeded = false;

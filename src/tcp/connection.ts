@@ -27,6 +27,9 @@
  *   buffer and the advertised window reopens. A reader that stops calling read() closes the
  *   window, which is how backpressure reaches the peer. `readableLength` counts unread bytes,
  *   `peerFinished` says whether the peer's FIN has arrived (end of stream once unread is 0).
+ * - Options per connection: `setNoDelay(on)` (Nagle off, RFC 9293 §3.7.4), `setKeepAlive(enable,
+ *   initialDelayMs)` (RFC 1122 §4.2.3.6), `setUserTimeout(ms)` (RFC 5482 semantics); the stack-wide
+ *   defaults are in TcpConfig (noDelay, keepAlive*, userTimeout, delayedAckTimeout, congestionControl).
  * - Events: 'established', 'readable', 'peerFin', 'writable', 'error' (ECONNRESET, ECONNREFUSED,
  *   ETIMEDOUT), 'state' (every transition, for tracing), 'closed' (last event).
  */
@@ -34,13 +37,14 @@ import type { IpAddress } from '../ip/address.js';
 import type { Counters } from '../stats.js';
 import type { IcmpErrorReport } from '../ip/types.js';
 import { applyIcmpError } from './icmp-errors.js';
-import { InvalidStateError } from '../errors.js';
+import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import type { TcpConfig } from './config.js';
 import type { TcpRepr } from './segment.js';
 import { Tcb, type TcpEvent, type TcpState } from './tcb.js';
 import { processSegment } from './connection-input.js';
 import { abortConnection, sendOpeningSyn, transmit } from './connection-output.js';
-import { nextDeadline, pollTimers } from './timers.js';
+import { nextDeadline, pollTimers, touchKeepalive } from './timers.js';
+import { congestionWindow } from './recovery.js';
 import { openFromSyn } from './handshake.js';
 
 export type { TcpEvent, TcpState, TcpErrorCode } from './tcb.js';
@@ -118,6 +122,41 @@ export class TcpConnection {
   /** True once the peer's FIN has been received in order (no more data will come). */
   get peerFinished(): boolean {
     return this.tcb.peerFinReceived;
+  }
+
+  /** The congestion window in bytes now (Infinity with congestionControl 'none'), for tracing. */
+  get congestionWindow(): number {
+    return congestionWindow(this.tcb);
+  }
+
+  /**
+   * Nagle's algorithm off (true) or on (false, the default): with it off every write goes out at
+   * once, however small (TCP_NODELAY). Turning it off flushes what Nagle was holding.
+   */
+  setNoDelay(noDelay: boolean, now?: number): void {
+    this.tcb.noDelay = noDelay;
+    if (noDelay && now !== undefined && this.tcb.state !== 'CLOSED') transmit(this.tcb, now);
+  }
+
+  /**
+   * RFC 1122 §4.2.3.6 keepalive: probe after `initialDelayMs` idle (0 or absent: keep the
+   * configured idle time), every keepAliveInterval, and fail with ETIMEDOUT after
+   * keepAliveCount unanswered probes. The idle time counts from `now` when given, else from the
+   * last segment received.
+   */
+  setKeepAlive(enable: boolean, initialDelayMs = 0, now?: number): void {
+    if (!Number.isFinite(initialDelayMs) || initialDelayMs < 0) throw new InvalidArgumentError(`keepalive initial delay must be >= 0 ms, got ${initialDelayMs}`);
+    this.tcb.keepAliveEnabled = enable;
+    if (initialDelayMs > 0) this.tcb.keepAliveIdle = initialDelayMs;
+    if (!enable) this.tcb.keepaliveAt = Infinity;
+    else if (now !== undefined) touchKeepalive(this.tcb, now);
+    else touchKeepalive(this.tcb, this.tcb.lastSegmentAt); // idle counted from the last segment received
+  }
+
+  /** RFC 5482 semantics: abort with ETIMEDOUT when sent data stays unacknowledged `ms` long (0: off). */
+  setUserTimeout(ms: number): void {
+    if (!Number.isInteger(ms) || ms < 0) throw new InvalidArgumentError(`user timeout must be an integer >= 0 ms, got ${ms}`);
+    this.tcb.userTimeout = ms;
   }
 
   /** A segment of this connection's 4-tuple arrived. Never throws for any segment. */

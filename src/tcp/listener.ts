@@ -4,6 +4,7 @@
  * backlog count (half-open connections) and an accept queue of established ones, both bounded.
  */
 import type { IpAddress, IpFamily } from '../ip/address.js';
+import type { NetInterface } from '../ip/types.js';
 
 /** The socket-layer side of a listener (a Server). */
 export interface ListenerOwner {
@@ -14,11 +15,33 @@ export interface ListenerOwner {
 /** Which local addresses a listener takes: one address, every address of a family, or all. */
 export type ListenAddress = { readonly kind: 'one'; readonly address: IpAddress } | { readonly kind: 'any'; readonly family: IpFamily | 'both' };
 
+/** Where a segment for no connection came from and went to (for an any-destination listener's filter). */
+export interface SegmentEndpoints {
+  readonly dst: IpAddress;
+  readonly dstPort: number;
+  readonly src: IpAddress;
+  readonly srcPort: number;
+  readonly iface: NetInterface;
+}
+
+/**
+ * An any-destination listener (the VPN endpoint, like gVisor's TCP forwarder): it takes
+ * connections to every address and port, on one interface or all, that `accepts` lets through.
+ */
+export interface AnyDestination {
+  /** Only segments arriving on this interface (default: any interface). */
+  readonly iface?: NetInterface;
+  /** Take this connection? (default: all). A throw counts as no. */
+  readonly accepts?: (endpoints: SegmentEndpoints) => boolean;
+}
+
 export class TcpListener<Handle = unknown> {
   /** SYN-RECEIVED connections of this listener (the SYN backlog). */
   halfOpen = 0;
   readonly acceptQueue: Handle[] = [];
   closed = false;
+  /** Set for an any-destination listener (its `port` is then 0). */
+  anyDestination: AnyDestination | undefined;
 
   constructor(
     readonly local: ListenAddress,
@@ -51,9 +74,15 @@ function overlaps(a: ListenAddress, b: ListenAddress): boolean {
 export class ListenerTable<Handle> {
   private readonly byKey = new Map<string, TcpListener<Handle>>();
   private readonly ports = new Map<number, Set<TcpListener<Handle>>>();
+  private readonly anyDestination: TcpListener<Handle>[] = [];
 
   get size(): number {
-    return this.byKey.size;
+    return this.byKey.size + this.anyDestination.length;
+  }
+
+  /** Any-destination listeners, in the order they were added. */
+  get anyDestinationListeners(): readonly TcpListener<Handle>[] {
+    return this.anyDestination;
   }
 
   /** True if `port` is taken by a listener whose addresses overlap `local`. */
@@ -67,6 +96,10 @@ export class ListenerTable<Handle> {
   }
 
   add(listener: TcpListener<Handle>): void {
+    if (listener.anyDestination !== undefined) {
+      this.anyDestination.push(listener);
+      return;
+    }
     this.byKey.set(listener.key, listener);
     let set = this.ports.get(listener.port);
     if (!set) this.ports.set(listener.port, (set = new Set()));
@@ -74,19 +107,39 @@ export class ListenerTable<Handle> {
   }
 
   remove(listener: TcpListener<Handle>): void {
+    const anyIndex = this.anyDestination.indexOf(listener);
+    if (anyIndex >= 0) {
+      this.anyDestination.splice(anyIndex, 1);
+      return;
+    }
     if (this.byKey.get(listener.key) === listener) this.byKey.delete(listener.key);
     const set = this.ports.get(listener.port);
     set?.delete(listener);
     if (set?.size === 0) this.ports.delete(listener.port);
   }
 
-  /** The listener for a segment to (dst, port): the exact address first, then "any". */
-  lookup(dst: IpAddress, port: number): TcpListener<Handle> | undefined {
-    if (!this.ports.has(port)) return undefined;
-    return this.byKey.get(`${dst.key}|${port}`) ?? this.byKey.get(`*${dst.family}|${port}`) ?? this.byKey.get(`*both|${port}`);
+  /**
+   * The listener for a segment to (dst, port): the exact address first, then "any", then an
+   * any-destination listener whose interface and filter take it (given `endpoints`).
+   */
+  lookup(dst: IpAddress, port: number, endpoints?: SegmentEndpoints): TcpListener<Handle> | undefined {
+    const bound = this.ports.has(port) ? (this.byKey.get(`${dst.key}|${port}`) ?? this.byKey.get(`*${dst.family}|${port}`) ?? this.byKey.get(`*both|${port}`)) : undefined;
+    if (bound !== undefined || endpoints === undefined) return bound;
+    for (const listener of this.anyDestination) if (takes(listener.anyDestination!, endpoints)) return listener;
+    return undefined;
   }
 
   all(): TcpListener<Handle>[] {
-    return [...this.byKey.values()];
+    return [...this.byKey.values(), ...this.anyDestination];
+  }
+}
+
+function takes(any: AnyDestination, endpoints: SegmentEndpoints): boolean {
+  if (any.iface !== undefined && any.iface !== endpoints.iface) return false;
+  if (any.accepts === undefined) return true;
+  try {
+    return any.accepts(endpoints) === true;
+  } catch {
+    return false;
   }
 }

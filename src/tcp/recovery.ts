@@ -14,6 +14,8 @@ import { retransmitFrom } from './connection-output.js';
 export interface AckInfo {
   /** Sequence space newly acknowledged (SND.UNA moved by this much). */
   readonly newlyAcked: number;
+  /** Data bytes among them (what congestion control counts, RFC 3465). */
+  readonly dataAcked: number;
   /** RFC 5681 §2 (a)–(d): outstanding data, no payload, no SYN/FIN, SEG.ACK = SND.UNA. */
   readonly duplicateCandidate: boolean;
   /** RFC 5681 §2 (e): the advertised window did not change. */
@@ -35,7 +37,10 @@ export function inSackRecovery(tcb: Tcb): boolean {
 /** The congestion window the sender works with now (NewReno inflation inside recovery). */
 export function congestionWindow(tcb: Tcb): number {
   const cwnd = tcb.congestion.window();
-  if (!tcb.inRecovery || tcb.sackPermitted) return cwnd;
+  // RFC 3042 §2 limited transmit: the first two duplicate ACKs each let one new segment out
+  // (FlightSize up to cwnd + 2·SMSS) without changing cwnd.
+  if (!tcb.inRecovery) return tcb.dupAcks > 0 && tcb.dupAcks < tcb.config.dupThresh ? cwnd + Math.min(tcb.dupAcks, 2) * tcb.sendMss : cwnd;
+  if (tcb.sackPermitted) return cwnd;
   return Math.max(tcb.sendMss, cwnd + tcb.recoveryInflation); // RFC 5681 §3.2 steps 3–4, RFC 6582 step 5
 }
 
@@ -55,8 +60,8 @@ export function onAckArrived(tcb: Tcb, segment: TcpRepr, info: AckInfo, now: num
   if (info.newlyAcked > 0) {
     tcb.dupAcks = 0;
     if (tcb.inRecovery) onAckInRecovery(tcb, info, now);
-    else
-      tcb.congestion.onAck({ acked: info.newlyAcked, now, srtt: tcb.rto.srtt, validated: tcb.cwndValidation.validated(tcb.congestion.window(), now) });
+    else if (info.dataAcked > 0)
+      tcb.congestion.onAck({ acked: info.dataAcked, now, srtt: tcb.rto.srtt, validated: tcb.cwndValidation.validated(tcb.congestion.window(), now) });
     if (!tcb.inRecovery && tcb.sackPermitted && lossBySack(tcb)) enterRecovery(tcb, now);
     return;
   }
@@ -159,6 +164,28 @@ export function sendSackRetransmissions(tcb: Tcb, now: number): boolean {
     const length = retransmitFrom(tcb, hole.seq, Math.min(hole.length, mss), now);
     if (length === 0) break;
     tcb.sackScoreboard.highRxt = seqAdd(hole.seq, length);
+    sent = true;
+  }
+  return sent;
+}
+
+/**
+ * RFC 6675 §4 NextSeg rule 3, after new data (rule 2) had its turn: while cwnd − pipe still
+ * allows a segment, resend the next unSACKed segment above HighRxt and below the highest SACKed
+ * byte even if it is not yet deemed lost. (Rule 4, the rescue retransmission, is not done: in
+ * the simulation table it only added spurious retransmissions.)
+ */
+export function sendSackTailRetransmissions(tcb: Tcb, now: number): boolean {
+  if (!inSackRecovery(tcb)) return false;
+  const mss = tcb.sendMss;
+  const board = tcb.sackScoreboard;
+  let sent = false;
+  for (let guard = 0; guard < 10_000 && tcb.congestion.window() - bytesInFlight(tcb) >= mss; guard++) {
+    const next = board.nextUnsackedAbove(tcb.sndUna);
+    if (next === undefined) break;
+    const length = retransmitFrom(tcb, next.seq, Math.min(next.length, mss), now);
+    if (length === 0) break;
+    board.highRxt = seqAdd(next.seq, length);
     sent = true;
   }
   return sent;

@@ -9,6 +9,9 @@
 import type { SackBlock } from './options.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin } from './seq.js';
 
+/** Most SACKed ranges the scoreboard keeps. */
+const MAX_SACKED_RANGES = 256;
+
 interface Range {
   left: number;
   right: number;
@@ -97,23 +100,42 @@ export class SackScoreboard {
   }
 
   /**
+   * Index of the highest SACKed range whose hole below it is lost by IsLost; the holes below
+   * every range up to it are lost too (the SACKed data above a hole only grows downwards), the
+   * others are not. -1 when no hole is lost. Linear in the number of ranges.
+   */
+  private highestLostHoleIndex(dupThresh: number, mss: number): number {
+    let rangesAbove = 0;
+    let bytesAbove = 0;
+    for (let i = this.ranges.length - 1; i >= 0; i--) {
+      const range = this.ranges[i]!;
+      rangesAbove++;
+      bytesAbove += seqDiff(range.right, range.left);
+      if (rangesAbove >= dupThresh || bytesAbove > (dupThresh - 1) * mss) return i;
+    }
+    return -1;
+  }
+
+  /**
    * RFC 6675 §4 SetPipe: bytes believed in the network between HighACK and HighData. Each
    * unSACKed byte counts once unless it is lost, and once more if it was retransmitted.
    * Holes have no SACKed byte inside them, so IsLost is the same for the whole hole.
    */
   pipe(sndUna: number, sndMax: number, dupThresh: number, mss: number): number {
+    const lostBelow = this.highestLostHoleIndex(dupThresh, mss);
     let pipe = 0;
     let cursor = sndUna;
-    const countHole = (left: number, right: number) => {
+    const countHole = (left: number, right: number, lost: boolean) => {
       if (!seqLt(left, right)) return;
-      if (!this.isLost(left, dupThresh, mss)) pipe += seqDiff(right, left);
+      if (!lost) pipe += seqDiff(right, left);
       if (seqGt(this.highRxt, left)) pipe += seqDiff(seqMin(this.highRxt, right), left);
     };
-    for (const range of this.ranges) {
-      countHole(cursor, range.left);
+    for (let i = 0; i < this.ranges.length; i++) {
+      const range = this.ranges[i]!;
+      countHole(cursor, range.left, i <= lostBelow);
       cursor = range.right;
     }
-    countHole(cursor, sndMax);
+    countHole(cursor, sndMax, false);
     return pipe;
   }
 
@@ -122,14 +144,25 @@ export class SackScoreboard {
    * lost, with the length of its hole; undefined when none.
    */
   nextLostHole(sndUna: number, dupThresh: number, mss: number): { seq: number; length: number } | undefined {
+    const lostBelow = this.highestLostHoleIndex(dupThresh, mss);
+    let cursor = seqMax(sndUna, this.highRxt);
+    for (let i = 0; i <= lostBelow; i++) {
+      const range = this.ranges[i]!;
+      if (seqLt(cursor, range.left)) return { seq: cursor, length: seqDiff(range.left, cursor) };
+      if (seqLt(cursor, range.right)) cursor = range.right;
+    }
+    return undefined;
+  }
+
+  /**
+   * RFC 6675 §4 NextSeg rule 3: the first unSACKed byte above HighRxt (1.a) and below the
+   * highest SACKed byte (1.b), lost or not, with the length of its hole; undefined when none.
+   */
+  nextUnsackedAbove(sndUna: number): { seq: number; length: number } | undefined {
     let cursor = seqMax(sndUna, this.highRxt);
     for (const range of this.ranges) {
-      if (seqLe(range.right, cursor)) continue;
-      if (seqLt(cursor, range.left)) {
-        if (!this.isLost(cursor, dupThresh, mss)) return undefined; // holes further up are lost even less
-        return { seq: cursor, length: seqDiff(range.left, cursor) };
-      }
-      cursor = range.right;
+      if (seqLt(cursor, range.left)) return { seq: cursor, length: seqDiff(range.left, cursor) };
+      if (seqLt(cursor, range.right)) cursor = range.right;
     }
     return undefined;
   }
@@ -150,6 +183,9 @@ export class SackScoreboard {
     let at = 0;
     while (at < kept.length && seqLt(kept[at]!.left, merged.left)) at++;
     kept.splice(at, 0, merged);
+    // A peer SACKing every other byte must not make the scoreboard (and pipe) grow without
+    // bound: SACK is advisory (RFC 2018 §8), so forget the highest ranges beyond the cap.
+    if (kept.length > MAX_SACKED_RANGES) kept.length = MAX_SACKED_RANGES;
     this.ranges = kept;
     return seqDiff(right, left) - covered;
   }

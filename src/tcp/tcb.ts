@@ -196,6 +196,8 @@ export class Tcb {
   keepAliveEnabled: boolean;
   keepAliveIdle: number;
   keepAliveProbes = 0;
+  /** When the last acceptable segment arrived (the keepalive idle count starts here). */
+  lastSegmentAt: number;
   /** Abort when sent data stays unacknowledged this long (ms); 0 = off. */
   userTimeout: number;
   /** When SND.UNA last advanced, or data went out with nothing outstanding. */
@@ -231,6 +233,7 @@ export class Tcb {
     this.keepAliveIdle = params.config.keepAliveIdle;
     this.userTimeout = params.config.userTimeout;
     this.lastAckProgressAt = params.now;
+    this.lastSegmentAt = params.now;
     this.tsRecentAt = params.now;
   }
 

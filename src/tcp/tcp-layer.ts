@@ -10,16 +10,18 @@ import { listenerVerdict, replyToClosedPort } from './closed-port.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { mssForMtu, routeFor, isLocalAddress, type TcpHost } from './host.js';
 import { IsnGenerator } from './isn.js';
-import { ListenerTable, TcpListener, type ListenAddress, type ListenerOwner } from './listener.js';
+import { ListenerTable, TcpListener, type AnyDestination, type ListenAddress, type ListenerOwner } from './listener.js';
 import { emitTcpSegment, parseTcpSegment, type TcpRepr } from './segment.js';
 import { TcpSocketHandle, type TcpConnectionOwner, type TcpHandleHost } from './socket-handle.js';
 import { IpAddress } from '../ip/address.js';
-import { IP_PROTOCOL, type IcmpErrorReport, type IpDatagram } from '../ip/types.js';
+import { IP_PROTOCOL, type IcmpErrorReport, type IpDatagram, type NetInterface } from '../ip/types.js';
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import type { Pollable } from '../timers.js';
+import { readUint32 } from './options.js';
+import { seqBetween } from './seq.js';
 
 export { TcpSocketHandle, type TcpConnectionOwner } from './socket-handle.js';
-export { TcpListener, type ListenerOwner, type ListenAddress } from './listener.js';
+export { TcpListener, type ListenerOwner, type ListenAddress, type AnyDestination, type SegmentEndpoints } from './listener.js';
 
 export const EPHEMERAL_PORT_FIRST = 49152;
 export const EPHEMERAL_PORT_LAST = 65535;
@@ -81,6 +83,10 @@ export class TcpLayer implements Pollable, TcpHandleHost {
   private closed = false;
   private timeWaitCount = 0;
   private reportedBusy = false;
+  /** Unreachable errors from ICMP, per connection (RFC 1122 §4.2.3.9 soft errors). */
+  private readonly icmpErrors = new WeakMap<TcpSocketHandle, UnreachableError>();
+  /** Interfaces this layer made promiscuous for its any-destination listeners. */
+  private readonly promiscuousIfaces = new Set<NetInterface>();
 
   constructor(
     private readonly host: TcpHost,
@@ -145,7 +151,8 @@ export class TcpLayer implements Pollable, TcpHandleHost {
       return;
     }
     this.host.counters.count('tcp.segmentsIn');
-    const listener = this.listeners.lookup(datagram.dst, segment.dstPort);
+    const endpoints = { dst: datagram.dst, dstPort: segment.dstPort, src: datagram.src, srcPort: segment.srcPort, iface: datagram.iface };
+    const listener = this.listeners.lookup(datagram.dst, segment.dstPort, endpoints);
     if (listener !== undefined) this.toListener(listener, segment, datagram, now);
     else this.toClosedPort(segment, datagram);
   }
@@ -204,8 +211,29 @@ export class TcpLayer implements Pollable, TcpHandleHost {
       this.host.counters.count('tcp.icmpErrorsNoSocket');
       return;
     }
+    const reachError = unreachableError(report.kind);
+    // RFC 5927 §4.1: only a report quoting a sequence number we have in flight counts.
+    const tcb = handle.connection.tcb;
+    const inWindow = quoted.length >= 8 && seqBetween(tcb.sndUna, readUint32(quoted, 4), tcb.sndMax);
+    if (reachError !== undefined && inWindow) {
+      // RFC 1122 §4.2.3.9 calls these soft errors; like Linux (tcp_v4_err), an attempt still in
+      // SYN-SENT fails at once, and a synchronized connection keeps the error to report instead
+      // of ETIMEDOUT if it later times out.
+      this.icmpErrors.set(handle, reachError);
+      if (handle.state === 'SYN-SENT') {
+        this.host.counters.count('tcp.connectUnreachable');
+        handle.connection.abort(now);
+        this.settle(handle);
+        return;
+      }
+    }
     handle.connection.onIcmpError(report, now);
     this.settle(handle);
+  }
+
+  /** The unreachable error an ICMP report left on this connection (EHOSTUNREACH/ENETUNREACH), if any. */
+  icmpErrorOf(handle: TcpSocketHandle): UnreachableError | undefined {
+    return this.icmpErrors.get(handle);
   }
 
   // ---- Timers ----
@@ -277,6 +305,38 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     return listener;
   }
 
+  /**
+   * An any-destination listener: connections to every address and port (arriving on
+   * `options.iface`, or any interface) that no bound listener takes and `options.accepts`
+   * lets through. The IP layer is told to accept TCP for foreign destinations on that
+   * interface (its explicit promiscuous opt-in) while such a listener exists.
+   */
+  listenAnyDestination(owner: ListenerOwner, options: AnyDestination & { readonly backlog?: number } = {}): TcpListener<TcpSocketHandle> {
+    if (this.closed) throw new InvalidStateError('the TCP layer is closed');
+    const limit = options.backlog === undefined || !(options.backlog > 0) ? this.defaultAcceptQueue : Math.floor(options.backlog);
+    const listener = new TcpListener<TcpSocketHandle>({ kind: 'any', family: 'both' }, 0, limit, this.synBacklog, owner);
+    listener.anyDestination = { iface: options.iface, accepts: options.accepts };
+    this.listeners.add(listener);
+    this.updatePromiscuous();
+    this.noteOccupancy();
+    return listener;
+  }
+
+  /** Foreign destinations are accepted for TCP exactly on the interfaces of any-destination listeners. */
+  private updatePromiscuous(): void {
+    const ip = this.host.ip as TcpHost['ip'] & { setPromiscuous?(target: NetInterface | 'all', enabled: boolean): void };
+    if (ip.setPromiscuous === undefined) return;
+    const wanted = this.listeners.anyDestinationListeners.map((listener) => listener.anyDestination!.iface ?? ('all' as const));
+    ip.setPromiscuous('all', wanted.includes('all'));
+    for (const iface of this.promiscuousIfaces) if (!wanted.includes(iface)) ip.setPromiscuous(iface, false);
+    this.promiscuousIfaces.clear();
+    for (const target of wanted) {
+      if (target === 'all') continue;
+      ip.setPromiscuous(target, true);
+      this.promiscuousIfaces.add(target);
+    }
+  }
+
   /** Take the next established connection of `listener`; the caller sets its owner at once. */
   accept(listener: TcpListener<TcpSocketHandle>, owner?: TcpConnectionOwner): TcpSocketHandle | undefined {
     const handle = listener.acceptQueue.shift();
@@ -292,6 +352,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     if (listener.closed) return;
     listener.closed = true;
     this.listeners.remove(listener);
+    if (listener.anyDestination !== undefined) this.updatePromiscuous();
     this.noteOccupancy();
     for (const handle of [...this.connections.values()]) if (handle.listener === listener) handle.abort();
   }
@@ -429,6 +490,15 @@ export class TcpLayer implements Pollable, TcpHandleHost {
 /** The demux key of a connection. */
 export function connectionKey(localAddress: IpAddress, localPort: number, remoteAddress: IpAddress, remotePort: number): string {
   return `${localAddress.key}|${localPort}|${remoteAddress.key}|${remotePort}`;
+}
+
+export type UnreachableError = 'EHOSTUNREACH' | 'ENETUNREACH';
+
+/** Linux's icmp_err_convert for the unreachable kinds that are not hard errors. */
+function unreachableError(kind: IcmpErrorReport['kind']): UnreachableError | undefined {
+  if (kind === 'networkUnreachable') return 'ENETUNREACH';
+  if (kind === 'hostUnreachable' || kind === 'administrativelyProhibited' || kind === 'destinationUnreachable') return 'EHOSTUNREACH';
+  return undefined;
 }
 
 /** "0.0.0.0"/"::"/undefined → any; an address of the stack → that one. */

@@ -41,8 +41,11 @@ if (mode === 'serve-pattern' || mode === 'sink' || mode === 'half-close-server')
     server.close();
     socket.on('error', (e) => { report({ error: e.code }); process.exit(1); });
     if (mode === 'serve-pattern') {
-      collect(socket, (r) => { report(r); socket.end(); });
-      pattern(socket, bytes, () => socket.end());
+      // End only when both are done: our pattern is written and their upload has ended.
+      let pending = 2;
+      const done = () => { if (--pending === 0) socket.end(); };
+      collect(socket, (r) => { report(r); done(); });
+      pattern(socket, bytes, done);
     } else if (mode === 'sink') {
       collect(socket, (r) => { report(r); socket.end(); });
     } else {

@@ -23,8 +23,6 @@ export class Cubic extends NewReno {
   private epochStart: number | undefined;
   /** W_est in segments (§4.3). */
   private wEst = 0;
-  /** cwnd at the start of the epoch, in segments. */
-  private cwndEpoch = 0;
 
   override onLoss(flightSize: number, now: number): void {
     void flightSize;
@@ -52,7 +50,6 @@ export class Cubic extends NewReno {
     if (this.epochStart === undefined) {
       // §4.2: the epoch starts with the first ACK of congestion avoidance.
       this.epochStart = sample.now;
-      this.cwndEpoch = cwndSegments;
       this.wEst = cwndSegments;
       if (this.wMax < cwndSegments) {
         this.wMax = cwndSegments;
