@@ -31,8 +31,8 @@ export function parseStackCommand<T extends Record<string, { type: 'string' | 'b
 export function openDeviceStack(values: Record<string, string | boolean | undefined>, trace: (line: string) => void): DeviceStack {
   const device = readDeviceOptions(values);
   const netns = device.netns!;
-  if (!namespaceExists(netns)) throw new UsageError(`network namespace "${netns}" does not exist (create it with: ip netns add ${netns})`);
   const impairments = readImpairments(values);
+  if (!namespaceExists(netns)) throw new UsageError(`network namespace "${netns}" does not exist (create it with: ip netns add ${netns})`);
   // Adopt the user's namespace (it is theirs: we never delete it); only our TUN goes away.
   const tun = openTunInNamespace(new Namespace(netns), {
     tunName: values['tun-name'] as string,
