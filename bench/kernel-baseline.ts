@@ -42,7 +42,7 @@ async function must(ns: BenchNamespace, cmd: string, args: string[]): Promise<vo
 }
 
 /** Join A and B with a veth pair created inside A, addresses 10.9.0.1/24 and 10.9.0.2/24, up. */
-async function joinWithVeth(a: BenchNamespace, b: BenchNamespace): Promise<void> {
+export async function joinWithVeth(a: BenchNamespace, b: BenchNamespace): Promise<void> {
   await must(a, 'ip', ['link', 'add', 'vA', 'type', 'veth', 'peer', 'name', 'vB', 'netns', b.name]);
   await must(a, 'ip', ['addr', 'add', '10.9.0.1/24', 'dev', 'vA']);
   await must(b, 'ip', ['addr', 'add', '10.9.0.2/24', 'dev', 'vB']);

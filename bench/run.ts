@@ -52,6 +52,7 @@ const BENCHES: Bench[] = [
   { name: 'kernel-baseline', run: async (options) => (await import('./kernel-baseline.js')).runKernelBaseline(options, log) },
   { name: 'tuntcp-tcp', run: async (options) => (await import('./tcp-stack.js')).runTuntcpTcp(options, log) },
   { name: 'ping-flood', run: async (options) => (await import('./ping-flood.js')).runPingFlood(options, log) },
+  { name: 'tls', run: async (options) => (await import('./tls.js')).runTlsBench(options, log) },
 ];
 
 function checkPrerequisites(): string | undefined {

@@ -11,6 +11,8 @@ export type { DropReason, StatsSnapshot } from './stats.js';
 export { TuntcpError, InvalidArgumentError, InvalidStateError } from './errors.js';
 export * from './link/index.js';
 export * from './net/index.js';
+export { TlsError, ALERTS } from './tls/index.js';
+export type { AlertName, NegotiatedParameters } from './tls/index.js';
 export { TcpLayer } from './tcp/tcp-layer.js';
 export type { TcpLayerOptions } from './tcp/tcp-layer.js';
 export type { TcpConfig } from './tcp/config.js';

@@ -3,7 +3,8 @@
  * loopback), and the one clock wake-up shared by every component with deadlines.
  */
 import { TcpLayer, type TcpLayerOptions } from './tcp/tcp-layer.js';
-import { createConnection, createServer, type Server, type ServerOptions, type Stream } from './net/index.js';
+import { createConnection, createServer, defaultResolver, type ConnectOptions, type Resolver, type Server, type ServerOptions, type Stream } from './net/index.js';
+import { TlsApi } from './net/secure-api.js';
 import { RealClock, type Clock } from './clock.js';
 import { InvalidArgumentError, InvalidStateError } from './errors.js';
 import { IpAddress, IpCidr } from './ip/address.js';
@@ -22,6 +23,8 @@ export interface StackOptions {
   tcp?: TcpLayerOptions;
   icmpRateLimit?: { perSecond: number; burst: number };
   reassembly?: { timeoutMs?: number; maxBytes?: number };
+  /** Resolves host names for connect() (default: the HOSTS table, `localhost` → 127.0.0.1). */
+  resolver?: Resolver;
 }
 
 export interface InterfaceConfig {
@@ -59,6 +62,10 @@ export class Stack {
   readonly loopback: NetInterface;
   /** The stack's TCP: demux, listeners, connections (src/tcp). */
   readonly tcp: TcpLayer;
+  /** Host names for connect(); replace it to plug DNS or a table of your own. */
+  resolver: Resolver;
+  /** TLS 1.3 over this stack's TCP, like node:tls: `stack.tls.connect(options)`, `stack.tls.createServer(options, listener)`. */
+  readonly tls: TlsApi = new TlsApi(this);
   private readonly scheduler: PollScheduler;
   private readonly links: Link[] = [];
   private readonly activePings = new Set<() => void>();
@@ -68,6 +75,7 @@ export class Stack {
 
   constructor(options: StackOptions = {}) {
     this.clock = options.clock ?? new RealClock();
+    this.resolver = options.resolver ?? defaultResolver;
     this.ip = new IpLayer({ clock: this.clock, counters: this.counters, icmpRateLimit: options.icmpRateLimit, reassembly: options.reassembly });
     this.scheduler = new PollScheduler(this.clock, this.counters);
     this.scheduler.add(this.ip);
@@ -111,7 +119,9 @@ export class Stack {
   }
 
   /** A TCP connection from this stack (net.createConnection); host defaults to 127.0.0.1. */
-  createConnection(port: number, host?: string, listener?: () => void): Stream {
+  createConnection(port: number | string, host?: string, listener?: () => void): Stream;
+  createConnection(options: ConnectOptions, listener?: () => void): Stream;
+  createConnection(port: number | string | ConnectOptions, host?: string | (() => void), listener?: () => void): Stream {
     return createConnection(this, port, host, listener);
   }
 

@@ -4,6 +4,7 @@
  *   kernel on the other; the kernel pings us and every packet that crosses the wire is printed.
  * - Without root: two stacks in one process joined by a MemoryLink, the same kind of transcript.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack } from '../stack.js';
@@ -13,6 +14,7 @@ import { canUseNamespaces, createNamespace, openTunInNamespace } from '../link/n
 import { buildLinkChain } from './link-chain.js';
 import { startEcho } from './services.js';
 import { createConnection } from '../net/stream.js';
+import { selfSignedCertificate, startHttps } from './secure-services.js';
 
 type Print = (line: string) => void;
 
@@ -26,6 +28,7 @@ export async function runDemo(print: Print, options: { forceMemory?: boolean } =
 async function runTunDemo(print: Print): Promise<number> {
   const ns = createNamespace('ttdemo');
   const pcap = join(tmpdir(), `tuntcp-demo-${process.pid}.pcap`);
+  const certFile = join(tmpdir(), `tuntcp-demo-${process.pid}-cert.pem`);
   let stack: Stack | undefined;
   try {
     const tun = openTunInNamespace(ns, { peerAddress: '10.7.0.1/24', peerAddress6: 'fd07::1/64' });
@@ -37,6 +40,9 @@ async function runTunDemo(print: Print): Promise<number> {
     stack.addInterface(link, { addresses: ['10.7.0.2/24', 'fd07::2/64'] });
 
     startEcho(stack, 7);
+    const certificate = selfSignedCertificate(['10.7.0.2', 'localhost']);
+    writeFileSync(certFile, certificate.cert);
+    startHttps(stack, 443, certificate);
     const steps: Array<[string, string[]]> = [
       ['The kernel pings tuntcp over IPv4: each echo request is answered by our ICMP code.', ['ping', '-c', '3', '-i', '0.2', '-W', '2', '10.7.0.2']],
       ['A 4000-byte ping does not fit the 1500-byte MTU: the kernel fragments it, we reassemble it, and fragment our reply.', ['ping', '-c', '1', '-s', '4000', '-W', '2', '10.7.0.2']],
@@ -45,6 +51,11 @@ async function runTunDemo(print: Print): Promise<number> {
         "TCP: the kernel's nc connects to our echo service (port 7): three-way handshake, its data, its FIN (nc -N half-closes), " +
           'our echo of the data while its side is already closed, then our FIN.',
         ['sh', '-c', 'printf "hello, tuntcp\\n" | nc -N -w 5 10.7.0.2 7'],
+      ],
+      [
+        `TLS 1.3: curl fetches https://10.7.0.2/ from Node's http server running over our TLS over our TCP, and verifies our ` +
+          `self-signed certificate (SHA-256 ${certificate.fingerprint256.slice(0, 23)}...) against ${certFile}.`,
+        ['curl', '-sS', '-m', '10', '--cacert', certFile, '-o', '/dev/null', '-w', 'HTTP %{http_code}, certificate verify result %{ssl_verify_result} (0 = ok), %{size_download} bytes\\n', 'https://10.7.0.2/'],
       ],
     ];
     let failures = 0;
@@ -62,6 +73,7 @@ async function runTunDemo(print: Print): Promise<number> {
   } finally {
     stack?.close();
     ns.delete();
+    rmSync(certFile, { force: true });
   }
 }
 
@@ -92,6 +104,12 @@ async function runMemoryDemo(print: Print): Promise<number> {
     const echoed = await tcpEcho(client, '10.7.0.2', 7, 'hello, tuntcp\n');
     print(`  | echoed: ${JSON.stringify(echoed)}\n`);
     if (echoed !== 'hello, tuntcp\n') failures++;
+    print('== TLS 1.3 over that TCP: the server runs a TLS echo with a self-signed certificate; the client');
+    print('   trusts exactly that certificate, checks it names 10.7.0.2, and sends a line through the tunnel.');
+    const tls = await tlsEcho(client, server, 'hello, tls\n');
+    for (const line of tls.lines) print(`  | ${line}`);
+    print('');
+    if (tls.echoed !== 'hello, tls\n' || !tls.verified) failures++;
     printStats(print, server);
     return failures === 0 ? 0 : 1;
   } finally {
@@ -111,6 +129,34 @@ function tcpEcho(stack: Stack, host: string, port: number, text: string): Promis
     stream.on('end', () => resolve(received));
     stream.on('error', reject);
   });
+}
+
+/** A TLS echo on `server` (port 4433), and one line through it from `client` with stack.tls.connect. */
+async function tlsEcho(client: Stack, server: Stack, text: string): Promise<{ echoed: string; verified: boolean; lines: string[] }> {
+  const certificate = selfSignedCertificate(['10.7.0.2']);
+  const listener = server.tls.createServer(certificate, (stream) => stream.pipe(stream)).listen(4433);
+  try {
+    return await new Promise((resolve, reject) => {
+      const stream = client.tls.connect({ host: '10.7.0.2', port: 4433, ca: certificate.cert });
+      let echoed = '';
+      const lines: string[] = [];
+      stream.setEncoding('utf8');
+      stream.on('secure', () => {
+        const parameters = stream.secureSession!.parameters!;
+        lines.push(`handshake done: ${parameters.version} ${parameters.cipher}, group ${parameters.group}`);
+        lines.push(`server certificate ${stream.getPeerCertificate().fingerprint256?.slice(0, 23)}... verified: ${stream.verifyPeer()}`);
+        stream.end(text); // then close_notify and FIN
+      });
+      stream.on('data', (chunk: string) => (echoed += chunk));
+      stream.on('end', () => {
+        lines.push(`echoed: ${JSON.stringify(echoed)} (decrypted; the packets above carry only ciphertext)`);
+        resolve({ echoed, verified: stream.verifyPeer(), lines });
+      });
+      stream.on('error', reject);
+    });
+  } finally {
+    listener.close();
+  }
 }
 
 function printStats(print: Print, stack: Stack): void {

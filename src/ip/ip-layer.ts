@@ -63,6 +63,9 @@ export class IpLayer {
   private readonly errors: IcmpErrorSender;
   private readonly icmpHost: IcmpInputHost;
   private closed = false;
+  /** Interfaces (or all of them) on which TCP to foreign destinations is accepted. */
+  private readonly promiscuous = new Set<NetInterface>();
+  private promiscuousAll = false;
   /** Whether the packet being processed has had its outcome counted. */
   private outcomeRecorded = false;
   /** The datagram being delivered to a handler, with what is needed to answer it with an ICMP error. */
@@ -135,6 +138,23 @@ export class IpLayer {
 
   isLocalAddress(address: IpAddress): boolean {
     return this.egress.isLocalAddress(address);
+  }
+
+  /**
+   * Accept TCP addressed to ANY unicast destination arriving on `target` (an interface, or
+   * 'all'), not only to our own addresses: the explicit opt-in of an any-destination TCP
+   * listener (a VPN endpoint). Nothing else changes: other protocols, ICMP echo included,
+   * still answer only for our own addresses.
+   */
+  setPromiscuous(target: NetInterface | 'all', enabled: boolean): void {
+    if (target === 'all') this.promiscuousAll = enabled;
+    else if (enabled) this.promiscuous.add(target);
+    else this.promiscuous.delete(target);
+  }
+
+  /** Whether TCP to foreign destinations is accepted on `iface`. */
+  isPromiscuous(iface: NetInterface): boolean {
+    return this.promiscuousAll || this.promiscuous.has(iface);
   }
 
   /** 255.255.255.255 or the directed broadcast address of one of our IPv4 prefixes. */
@@ -259,7 +279,7 @@ export class IpLayer {
     const repr = parseIpv4(bytes);
     if (typeof repr === 'string') return this.dropped('ipv4', repr);
     if (isMartian(repr.src, repr.dst, iface)) return this.dropped('ipv4', 'badAddress');
-    const dstKind = this.classifyIpv4(repr.dst, iface);
+    const dstKind = this.classifyIpv4(repr.dst, iface) ?? this.foreignTcp(repr.dst, iface, repr.protocol);
     if (dstKind === undefined) return this.dropped('ipv4', 'notForUs');
     // Broadcasts are accepted only for UDP and ICMP (no TCP to a broadcast, RFC 1122 §4.2.3.10).
     if (dstKind !== 'unicast' && repr.protocol !== IP_PROTOCOL.UDP && repr.protocol !== IP_PROTOCOL.ICMP) return this.dropped('ipv4', 'notForUs');
@@ -303,7 +323,10 @@ export class IpLayer {
     const repr = parseIpv6(bytes);
     if (typeof repr === 'string') return this.dropped('ipv6', repr);
     if (isMartian(repr.src, repr.dst, iface)) return this.dropped('ipv6', 'badAddress');
-    const dstKind = this.classifyIpv6(repr.dst, iface);
+    const ownKind = this.classifyIpv6(repr.dst, iface);
+    // The upper protocol is known only after the chain walk: a foreign destination is checked there.
+    const foreign = ownKind === undefined && this.foreignTcp(repr.dst, iface, IP_PROTOCOL.TCP) !== undefined;
+    const dstKind = ownKind ?? (foreign ? 'unicast' : undefined);
     if (dstKind === undefined) return this.dropped('ipv6', 'notForUs');
     const chain = walkIpv6Chain(repr.packet, dstKind === 'multicast');
     const base = { family: 6 as const, packet: repr.packet, src: repr.src, dst: repr.dst, dstKind, iface, ttl: repr.hopLimit };
@@ -341,6 +364,7 @@ export class IpLayer {
         return this.afterReassembly(6, this.reassembler.add(fragment, now), iface, now, depth);
       }
       case 'upper': {
+        if (foreign && chain.protocol !== IP_PROTOCOL.TCP) return this.dropped('ipv6', 'notForUs');
         // RFC 8200 §4.7: No Next Header — nothing follows; the packet is consumed.
         if (chain.protocol === IP_PROTOCOL.IPV6_NO_NEXT) {
           this.counters.count('ipv6.noNextHeader');
@@ -426,6 +450,13 @@ export class IpLayer {
     if (dst.bytes[0] === 0xff && dst.bytes[1] === 0x02) return 'multicast';
     void iface;
     return undefined;
+  }
+
+  /** 'unicast' for TCP to a foreign unicast address on a promiscuous interface (else undefined). */
+  private foreignTcp(dst: IpAddress, iface: Interface, protocol: number): DestinationKind | undefined {
+    if (protocol !== IP_PROTOCOL.TCP || !this.isPromiscuous(iface) || iface.isLoopback) return undefined;
+    if (dst.isMulticast || dst.isUnspecified || this.isBroadcast(dst)) return undefined;
+    return 'unicast';
   }
 
   /** Our address to answer `inbound` from: the one it was sent to, or one on the way back. */

@@ -1,32 +1,27 @@
 /**
- * How the socket API reaches a stack's TCP layer (one per stack, `TcpLayer.of`), and the small
- * host-name table it resolves with.
+ * How the socket API reaches a stack's TCP layer (one per stack, `TcpLayer.of`), and the
+ * synchronous name check used where no resolver can be awaited (a server's listen address).
  */
-import { IpAddress } from '../ip/address.js';
+import type { IpAddress } from '../ip/address.js';
 import { TcpLayer } from '../tcp/tcp-layer.js';
 import type { TcpHost } from '../tcp/host.js';
 import { InvalidArgumentError } from '../errors.js';
+import { HOSTS, parseLiteral, type Resolver } from './resolver.js';
 
-/** A stack as the socket API sees it. */
-export type NetStack = TcpHost;
+/** A stack as the socket API sees it: a TCP host, optionally with a resolver for host names. */
+export type NetStack = TcpHost & { readonly resolver?: Resolver };
 
 /** The stack's TCP layer (`TcpLayer.of`: created with default options on first use). */
 export function tcpLayerOf(stack: NetStack): TcpLayer {
   return TcpLayer.of(stack);
 }
 
-/** The resolver of host names: a small table (documented hook for DNS later). */
-export const HOSTS: ReadonlyMap<string, string> = new Map([
-  ['localhost', '127.0.0.1'],
-  ['ip6-localhost', '::1'],
-]);
-
-/** An IP literal or a name from HOSTS; undefined when unknown. */
+/** An IP literal or a name from HOSTS (its first address); undefined when unknown. */
 export function resolveHost(host: string): IpAddress | undefined {
-  const literal = IpAddress.tryParse(host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
+  const literal = parseLiteral(host);
   if (literal !== undefined) return literal;
   const mapped = HOSTS.get(host.toLowerCase());
-  return mapped === undefined ? undefined : IpAddress.parse(mapped);
+  return mapped === undefined || mapped.length === 0 ? undefined : parseLiteral(mapped[0]!);
 }
 
 export function validatePort(port: unknown, what: string, zeroAllowed: boolean): number {

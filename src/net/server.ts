@@ -7,6 +7,8 @@ import { InvalidArgumentError, InvalidStateError, TuntcpError } from '../errors.
 import { listenAddressOf, type TcpLayer, type TcpListener, type TcpSocketHandle } from '../tcp/tcp-layer.js';
 import type { ListenAddress, ListenerOwner } from '../tcp/listener.js';
 import { NetError } from './errors.js';
+import type { NetInterface } from '../ip/types.js';
+import type { SegmentEndpoints } from '../tcp/listener.js';
 import { resolveHost, tcpLayerOf, validatePort, type NetStack } from './layer-of.js';
 import { Stream, type AddressInfo } from './stream.js';
 
@@ -21,6 +23,22 @@ export interface ListenOptions {
   port?: number;
   host?: string;
   backlog?: number;
+  /**
+   * Accept connections to ANY destination address and port arriving on a device (the VPN
+   * endpoint, like gVisor's TCP forwarder / tun2socks); each stream's localAddress/localPort
+   * is the original destination. Bound listeners still take what they match first.
+   */
+  any?: boolean;
+  /** With `any`: take only connections this returns true for (others are refused with RST). */
+  filter?: (local: Endpoint, remote: Endpoint) => boolean;
+  /** With `any`: only connections arriving on this interface (or the interface of that name). */
+  interface?: NetInterface | string;
+}
+
+/** An address and port, as a filter sees them. */
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
 }
 
 type ConnectionListener = (stream: Stream) => void;
@@ -56,6 +74,9 @@ export class Server extends EventEmitter implements ListenerOwner {
    */
   listen(...args: unknown[]): this {
     if (this.listener !== undefined) throw new InvalidStateError('the server is already listening');
+    if (typeof args[0] === 'object' && args[0] !== null && (args[0] as ListenOptions).any === true) {
+      return this.listenAnyDestination(args[0] as ListenOptions, typeof args[1] === 'function' ? (args[1] as () => void) : undefined);
+    }
     const { port, host, backlog, callback } = parseListenArgs(args);
     if (callback !== undefined) this.once('listening', callback);
     let local: ListenAddress;
@@ -75,6 +96,28 @@ export class Server extends EventEmitter implements ListenerOwner {
       return this;
     }
     this.listener = result;
+    this.closing = false;
+    process.nextTick(() => this.emit('listening'));
+    return this;
+  }
+
+  private listenAnyDestination(options: ListenOptions, callback: (() => void) | undefined): this {
+    const { filter, backlog } = options;
+    if (filter !== undefined && typeof filter !== 'function') throw new InvalidArgumentError('filter must be a function');
+    if (options.port !== undefined || options.host !== undefined) throw new InvalidArgumentError('listen({ any: true }) takes every address and port: give a filter instead of port/host');
+    let iface: NetInterface | undefined;
+    if (typeof options.interface === 'string') {
+      iface = this.stack.interfaces?.().find((candidate) => candidate.name === options.interface);
+      if (iface === undefined) throw new InvalidArgumentError(`no interface named "${options.interface}"`);
+    } else {
+      iface = options.interface;
+    }
+    const accepts =
+      filter === undefined
+        ? undefined
+        : (at: SegmentEndpoints): boolean => filter({ address: at.dst.toString(), port: at.dstPort }, { address: at.src.toString(), port: at.srcPort });
+    if (callback !== undefined) this.once('listening', callback);
+    this.listener = this.layer.listenAnyDestination(this, { iface, accepts, backlog });
     this.closing = false;
     process.nextTick(() => this.emit('listening'));
     return this;

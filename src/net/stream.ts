@@ -12,7 +12,12 @@ import type { IpAddress } from '../ip/address.js';
 import type { TcpEvent } from '../tcp/connection.js';
 import type { TcpConnectionOwner, TcpSocketHandle } from '../tcp/socket-handle.js';
 import { NetError, type NetErrorCode } from './errors.js';
-import { resolveHost, tcpLayerOf, validatePort, type NetStack } from './layer-of.js';
+import type { ByteTransport } from './secure-transport.js';
+import { SecureSession, createEngine, sessionOf, type Credentials, type PeerCertificate, type SecureOptions } from './secure.js';
+import { tcpLayerOf, type NetStack } from './layer-of.js';
+import { IdleTimer, nodeTimerHost } from './idle-timer.js';
+import type { Resolver } from './resolver.js';
+import { parseConnectArgs, startConnect, type ConnectOptions, type ConnectRequest } from './connect.js';
 
 export type ReadyState = 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
 
@@ -24,6 +29,8 @@ export interface StreamOptions {
   readableHighWaterMark?: number;
   /** Bytes held in user space before write() says false (default 1: the TCP send buffer is the buffer). */
   writableHighWaterMark?: number;
+  /** Resolves host names for connect() (default: the stack's `resolver`, else the HOSTS table). */
+  resolver?: Resolver;
 }
 
 export interface AddressInfo {
@@ -53,10 +60,15 @@ export class Stream extends Duplex implements TcpConnectionOwner {
   private remote: { address: IpAddress; port: number } | undefined;
   private readCount = 0;
   private writtenCount = 0;
-  private idleMs = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private idleTimer: IdleTimer | undefined;
+  private readonly resolver: Resolver | undefined;
+  /** Counts connect() calls, so a late name resolution for an older attempt is ignored. */
+  private attempt = 0;
+  private closeEmitted = false;
   private noDelayWanted = false;
   private keepAliveWanted: { enable: boolean; initialDelay: number } = { enable: false, initialDelay: 0 };
+  /** TLS between the TCP handle and the Duplex, once setSecure() was called (src/net/secure.ts). */
+  private secure: SecureSession | undefined;
 
   constructor(options: StreamOptions = {}) {
     super({
@@ -68,6 +80,7 @@ export class Stream extends Duplex implements TcpConnectionOwner {
       autoDestroy: true,
     });
     this.stack = options.stack;
+    this.resolver = options.resolver;
   }
 
   /** @internal A connection accepted by a Server: already established. */
@@ -81,30 +94,56 @@ export class Stream extends Duplex implements TcpConnectionOwner {
     return stream;
   }
 
-  /** Open a connection to host:port (default the stack's loopback, 127.0.0.1). */
-  connect(port: number | string, host = '127.0.0.1', connectListener?: () => void): this {
-    if (this.stack === undefined) throw new InvalidStateError('a Stream needs { stack } to connect');
-    if (this.handle !== undefined || this.isConnecting || this.destroyed) throw new InvalidStateError('the Stream is already connected or closed');
-    const remotePort = validatePort(port, 'port', false);
-    if (typeof host !== 'string') throw new InvalidArgumentError(`host must be a string, got ${typeof host}`);
-    if (connectListener !== undefined) this.once('connect', connectListener);
-    this.target = { host, port: remotePort };
+  /**
+   * Open a connection to host:port (host defaults to the stack's loopback, 127.0.0.1), or
+   * connect({ port, host, family, localAddress, localPort }). An IP literal (v4 or v6) connects
+   * at once; a name goes through the resolver first. A closed stream may connect again.
+   */
+  connect(options: ConnectOptions, connectListener?: () => void): this;
+  connect(port: number | string, connectListener?: () => void): this;
+  connect(port: number | string, host?: string, connectListener?: () => void): this;
+  connect(...args: unknown[]): this {
+    return this.connectWith(parseConnectArgs(args));
+  }
+
+  private connectWith(request: ConnectRequest): this {
+    const stack = this.stack;
+    if (stack === undefined) throw new InvalidStateError('a Stream needs { stack } to connect');
+    if (this.isConnecting || (this.handle !== undefined && !this.destroyed)) throw new InvalidStateError('the Stream is already connected or connecting');
+    if (this.destroyed && !this.closeEmitted) {
+      this.once('close', () => this.connectWith(request)); // reconnect once the old 'close' is out
+      return this;
+    }
+    if (this.destroyed) this.resetForReconnect();
+    if (request.listener !== undefined) this.once('connect', request.listener);
+    this.target = { host: request.host, port: request.port };
     this.isConnecting = true;
-    const address = resolveHost(host);
-    if (address === undefined) {
-      process.nextTick(() => this.destroy(new NetError('ENOTFOUND', 'getaddrinfo', host)));
-      return this;
-    }
-    const result = tcpLayerOf(this.stack).connect({ remoteAddress: address, remotePort }, this);
-    if (typeof result === 'string') {
-      process.nextTick(() => this.destroy(new NetError(result, 'connect', address.toString(), remotePort)));
-      return this;
-    }
-    this.handle = result;
-    this.rememberEndpoints(result);
-    if (this.noDelayWanted) result.setNoDelay(true);
-    if (this.keepAliveWanted.enable) result.setKeepAlive(true, this.keepAliveWanted.initialDelay);
+    const attempt = ++this.attempt;
+    startConnect(stack, this.resolver, request, this, {
+      isCurrent: () => attempt === this.attempt && this.isConnecting && !this.destroyed,
+      failed: (error) => this.destroy(error),
+      resolved: (address, host) => this.emit('lookup', null, address.toString(), address.family, host),
+      opened: (handle) => {
+        this.handle = handle;
+        this.rememberEndpoints(handle);
+        if (this.noDelayWanted) handle.setNoDelay(true);
+        if (this.keepAliveWanted.enable) handle.setKeepAlive(true, this.keepAliveWanted.initialDelay);
+      },
+    });
     return this;
+  }
+
+  /** Back to a fresh, unconnected stream after 'close', keeping options, encoding and listeners. */
+  private resetForReconnect(): void {
+    this.handle = undefined;
+    this.pendingWrite = undefined;
+    this.pendingFinal = undefined;
+    this.finSent = this.readWanted = this.eofPushed = this.established = this.connectionGone = this.hadError = this.closeEmitted = false;
+    this.tcpError = undefined;
+    this.local = this.remote = undefined;
+    this.readCount = this.writtenCount = 0;
+    (this as unknown as { _undestroy(): void })._undestroy(); // as Node's net.Socket does
+    this.read(0); // the first read of the new connection, as net.Socket's afterConnect
   }
 
   // ---- State ----
@@ -155,20 +194,28 @@ export class Stream extends Duplex implements TcpConnectionOwner {
 
   // ---- Options ----
 
-  /** Idle timeout: 'timeout' after `ms` without reads or writes (0 disables). Does not close. */
+  /**
+   * Idle timeout: 'timeout' after `ms` without reads or writes (0 disables). Does not close.
+   * Runs on the stack's clock (so under ManualClock too); without a stack, on a Node timer.
+   */
   setTimeout(ms: number, callback?: () => void): this {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError(`timeout must be a finite number >= 0, got ${String(ms)}`);
     if (callback !== undefined && typeof callback !== 'function') throw new InvalidArgumentError('timeout callback must be a function');
-    this.idleMs = ms;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
     if (ms === 0) {
+      this.idleTimer?.set(0);
       if (callback !== undefined) this.removeListener('timeout', callback);
       return this;
     }
     if (callback !== undefined) this.once('timeout', callback);
-    if (!this.destroyed) this.idleTimer = setTimeout(() => this.emit('timeout'), ms);
+    if (this.destroyed) return this;
+    this.idleTimer ??= new IdleTimer(this.stack ?? nodeTimerHost(), () => process.nextTick(() => !this.destroyed && this.emit('timeout')));
+    this.idleTimer.set(ms);
     return this;
+  }
+
+  /** The idle timeout in ms (0: none). */
+  get timeout(): number {
+    return this.idleTimer?.timeout ?? 0;
   }
 
   /** Disable Nagle (RFC 9293 §3.7.4); may be called before connect. */
@@ -184,6 +231,12 @@ export class Stream extends Duplex implements TcpConnectionOwner {
     this.keepAliveWanted = { enable: Boolean(enable), initialDelay: initialDelay > 0 ? initialDelay : this.keepAliveWanted.initialDelay };
     if (this.handle !== undefined && !this.handle.closed) this.handle.setKeepAlive(this.keepAliveWanted.enable, this.keepAliveWanted.initialDelay);
     return this;
+  }
+
+  /** Close with a RST at once, whatever the state (modern Node's resetAndDestroy). 'close'(false). */
+  resetAndDestroy(): this {
+    if (this.handle !== undefined && !this.handle.closed) this.handle.abort();
+    return this.destroy();
   }
 
   // ---- Writing ----
@@ -205,11 +258,16 @@ export class Stream extends Duplex implements TcpConnectionOwner {
     this.continueFinal();
   }
 
+  /** Where the data path reads and writes: the TLS transport of a secure stream, else the TCP handle. */
+  private get transport(): ByteTransport | undefined {
+    return this.secure?.transport ?? this.handle;
+  }
+
   private continueWrite(): void {
     const pending = this.pendingWrite;
-    const handle = this.handle;
-    if (pending === undefined || handle === undefined || !this.established) return;
-    const accepted = handle.write(pending.bytes);
+    const transport = this.transport;
+    if (pending === undefined || transport === undefined || !this.established) return;
+    const accepted = transport.write(pending.bytes);
     this.writtenCount += accepted;
     if (accepted > 0) this.touch();
     if (accepted >= pending.bytes.length) {
@@ -222,10 +280,14 @@ export class Stream extends Duplex implements TcpConnectionOwner {
 
   private continueFinal(): void {
     const callback = this.pendingFinal;
-    if (callback === undefined || this.handle === undefined || !this.established) return;
+    const transport = this.transport;
+    if (callback === undefined || transport === undefined || !this.established) return;
+    if (!this.finSent) {
+      this.finSent = true;
+      transport.shutdown(); // RFC 9293 §3.10.4: FIN after the queued data (half-close); TLS: close_notify first
+    }
+    if (transport.shutdownPending === true) return; // TLS records still waiting for room in the TCP send buffer
     this.pendingFinal = undefined;
-    this.finSent = true;
-    this.handle.shutdown(); // RFC 9293 §3.10.4: FIN after the queued data (half-close)
     callback();
   }
 
@@ -237,10 +299,10 @@ export class Stream extends Duplex implements TcpConnectionOwner {
   }
 
   private pull(): void {
-    const handle = this.handle;
-    if (handle === undefined || !this.established || this.destroyed) return;
+    const transport = this.transport;
+    if (transport === undefined || !this.established || this.destroyed) return;
     if (this.readWanted) {
-      const taken = handle.readWhile((chunk) => {
+      const taken = transport.readWhile((chunk) => {
         this.readCount += chunk.length;
         const more = this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
         if (!more) this.readWanted = false;
@@ -248,7 +310,7 @@ export class Stream extends Duplex implements TcpConnectionOwner {
       });
       if (taken > 0) this.touch();
     }
-    if (!this.eofPushed && handle.peerFinished && handle.readableLength === 0) {
+    if (!this.eofPushed && transport.peerFinished && transport.readableLength === 0) {
       this.eofPushed = true;
       this.push(null); // the peer's FIN: 'end' once everything has been read
     }
@@ -294,11 +356,16 @@ export class Stream extends Duplex implements TcpConnectionOwner {
       this.emit('ready');
     }
     if (this.destroyed) return;
+    if (this.established) this.secure?.transport.pump(); // TLS: the handshake and queued records move on
     this.continueWrite();
     this.continueFinal();
     this.pull();
+    const unreachable = tcpLayerOf(this.stack!).icmpErrorOf(handle); // Linux: reported instead of ETIMEDOUT
     if (this.tcpError !== undefined) {
-      this.destroy(this.errorFor(this.tcpError));
+      // A TLS failure read before the reset (the peer's alert, then its RST) is the better reason.
+      this.destroy(this.secure?.transport.failed ?? this.errorFor(this.tcpError === 'ETIMEDOUT' ? (unreachable ?? 'ETIMEDOUT') : this.tcpError));
+    } else if (this.connectionGone && this.isConnecting && unreachable !== undefined) {
+      this.destroy(this.errorFor(unreachable)); // ICMP unreachable in SYN-SENT
     } else if (this.connectionGone && !(handle.peerFinished && this.finSent)) {
       // Closed under us without an error of its own: the stack is being torn down. Like
       // destroy(): 'close'(false), no 'error' that nobody may be listening for.
@@ -312,11 +379,42 @@ export class Stream extends Duplex implements TcpConnectionOwner {
     return new NetError(code, syscall, address, this.remote?.port ?? this.target?.port);
   }
 
+  // ---- Secure streams (TLS 1.3: src/net/secure.ts) ----
+
+  /** Start TLS: client after connect(), server side in the 'connection' handler. 'secure' follows. */
+  setSecure(credentials?: Credentials, options: SecureOptions = {}): this {
+    if (this.secure !== undefined) throw new InvalidStateError('setSecure() was already called on this stream');
+    if (this.destroyed || (this.handle === undefined && !this.isConnecting)) throw new InvalidStateError('setSecure() needs a connecting or connected stream');
+    const role = this.target === undefined ? 'server' : 'client';
+    const engine = createEngine(role, credentials, options, this.target); // bad credentials throw now
+    const start = (handle: TcpSocketHandle): void => {
+      this.secure = new SecureSession(this, handle, engine, () => this.queueService());
+      this.queueService();
+    };
+    if (this.handle !== undefined) start(this.handle);
+    else this.prependOnceListener('connect', () => this.handle !== undefined && start(this.handle)); // a name still resolving
+    return this;
+  }
+  /** true when the peer's certificate verified (chain to the CAs, dates, host name). */
+  verifyPeer(): boolean {
+    return sessionOf(this.secure, 'verifyPeer').verifyPeer();
+  }
+  /** The peer's leaf certificate in Node's shape, or {} before the handshake / without one. */
+  getPeerCertificate(): PeerCertificate | Record<string, never> {
+    return sessionOf(this.secure, 'getPeerCertificate').getPeerCertificate();
+  }
+  /** The TLS session of a secure stream (negotiated parameters, authorizationError), else undefined. */
+  get secureSession(): SecureSession | undefined {
+    return this.secure;
+  }
+  get encrypted(): boolean {
+    return this.secure !== undefined;
+  }
+
   // ---- Teardown ----
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+    this.idleTimer?.set(0);
     this.isConnecting = false;
     const handle = this.handle;
     if (handle !== undefined && !handle.closed) {
@@ -330,11 +428,14 @@ export class Stream extends Duplex implements TcpConnectionOwner {
     callback(error);
     pending?.callback(error ?? new NetError('EPIPE', 'write', this.remoteAddress, this.remotePort));
     // After the 'error' that callback(error) scheduled: 'close' is always last.
-    process.nextTick(() => this.emit('close', this.hadError));
+    process.nextTick(() => {
+      this.closeEmitted = true;
+      this.emit('close', this.hadError);
+    });
   }
 
   private touch(): void {
-    if (this.idleMs > 0 && this.idleTimer !== undefined) this.idleTimer.refresh();
+    this.idleTimer?.touch();
   }
 
   private rememberEndpoints(handle: TcpSocketHandle): void {
@@ -354,7 +455,8 @@ function familyName(address: IpAddress): 'IPv4' | 'IPv6' {
   return address.family === 4 ? 'IPv4' : 'IPv6';
 }
 
-/** Open a connection: `createConnection(stack, 80, '10.0.0.1', () => ...)`. */
-export function createConnection(stack: NetStack, port: number | string, host = '127.0.0.1', connectListener?: () => void): Stream {
-  return new Stream({ stack }).connect(port, host, connectListener);
+/** Open a connection: `createConnection(stack, 80, '10.0.0.1', () => ...)` or `createConnection(stack, { port, host })`. */
+export function createConnection(stack: NetStack, port: number | string | ConnectOptions, host?: string | (() => void), connectListener?: () => void): Stream {
+  if (typeof port === 'object') return new Stream({ stack, allowHalfOpen: port.allowHalfOpen }).connect(port, typeof host === 'function' ? host : connectListener);
+  return typeof host === 'function' ? new Stream({ stack }).connect(port, '127.0.0.1', host) : new Stream({ stack }).connect(port, host, connectListener);
 }
