@@ -55,9 +55,9 @@ describeNetns('tuntcp with a TUN in a test-made namespace', () => {
 
   beforeAll(async () => {
     ns = createNamespace('ttcli');
-    serve = spawn(process.execPath, [CLI, 'serve', '--netns', ns.name, '--echo', '7', '--http', '80', '--discard', '9']);
+    serve = spawn(process.execPath, [CLI, 'serve', '--netns', ns.name, '--echo', '7', '--http', '80', '--discard', '9', '--https', '443', '--tls-echo', '7443']);
     serve.stdout!.setEncoding('utf8').on('data', (chunk: string) => (serveOutput += chunk));
-    for (let i = 0; i < 200 && !serveOutput.includes('http on port 80'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !(serveOutput.includes('http on port 80') && serveOutput.includes('tls-echo on port 7443')); i++) await new Promise((r) => setTimeout(r, 50));
     expect(serveOutput).toContain('http on port 80');
   });
 
@@ -89,6 +89,17 @@ describeNetns('tuntcp with a TUN in a test-made namespace', () => {
     expect(echo.stdout).toBe('ping over tuntcp');
     const ping6 = await ns.exec('ping', ['-6', '-c', '1', '-W', '2', 'fd07::2']);
     expect(ping6.stdout).toContain('1 received');
+  });
+
+  it('`serve --https/--tls-echo` speaks TLS 1.3 to curl and openssl with the printed self-signed certificate', async () => {
+    const fingerprint = /SHA-256 fingerprint ([0-9A-F:]+)/i.exec(serveOutput)?.[1];
+    expect(fingerprint).toBeDefined();
+    const page = await ns.exec('curl', ['-sS', '-k', '-m', '10', '-w', '%{ssl_verify_result}', 'https://10.7.0.2/']);
+    expect(page.stdout).toContain('Hello from tuntcp');
+    const openssl = await ns.exec('sh', ['-c', '(printf "secret words"; sleep 1) | timeout 10 openssl s_client -connect 10.7.0.2:7443 -tls1_3 -quiet -no_ign_eof 2>/dev/null'], { timeoutMs: 15_000 });
+    expect(openssl.stdout).toBe('secret words');
+    const cert = await ns.exec('sh', ['-c', 'timeout 10 openssl s_client -connect 10.7.0.2:443 </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256']);
+    expect(cert.stdout.replace(/^.*=/, '').trim().toUpperCase()).toBe(fingerprint!.toUpperCase());
   });
 
   const connectFlags = (name: string) => [
