@@ -31,7 +31,8 @@ export class NetError extends TuntcpError {
   readonly port: number | undefined;
 
   constructor(code: NetErrorCode, syscall: NetSyscall, address?: string, port?: number) {
-    const where = address === undefined ? '' : port === undefined ? ` ${address}` : ` ${address.includes(':') ? `[${address}]` : address}:${port}`;
+    // As Node's exceptionWithHostPort: "connect ECONNREFUSED fd07::1:9" (no brackets for IPv6).
+    const where = address === undefined ? '' : port === undefined ? ` ${address}` : ` ${address}:${port}`;
     super(code, `${syscall} ${code}${where}`);
     this.errno = ERRNO[code];
     this.syscall = syscall;
