@@ -53,6 +53,7 @@ const BENCHES: Bench[] = [
   { name: 'tuntcp-tcp', run: async (options) => (await import('./tcp-stack.js')).runTuntcpTcp(options, log) },
   { name: 'ping-flood', run: async (options) => (await import('./ping-flood.js')).runPingFlood(options, log) },
   { name: 'tls', run: async (options) => (await import('./tls.js')).runTlsBench(options, log) },
+  { name: 'loss', run: async (options) => (await import('./loss.js')).runLossBench(options, log) },
 ];
 
 function checkPrerequisites(): string | undefined {

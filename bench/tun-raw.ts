@@ -2,7 +2,8 @@
  * Raw packets/s of the TUN addon, inside a namespace made for the run (DESIGN.md decision 1).
  *   read:  reading is paused, a kernel-side sender queues N small UDP packets into the TUN
  *          (txqueuelen > N, so none are dropped), then we time draining them all. This
- *          measures the addon's read path, not the sender.
+ *          measures the addon's read path, not the sender. Only the round's own packets
+ *          (marked by their first payload byte) are counted.
  *   write: batches of prebuilt UDP packets to the kernel side (no listener: the kernel drops
  *          them) for a bounded count and time; counts what writeBatch accepted.
  * Run: npm run build && node dist/bench/tun-raw.js
@@ -61,18 +62,37 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-async function readRound(tun: TunDevice, ns: ReturnType<typeof createNamespace>, count: number, payloadBytes: number, timeLimitMs: number, state: { received: number; onBatch: (() => void) | undefined }): Promise<{ pps: number; received: number }> {
+/** What the receiver counts: packets of the current round's sender only. */
+interface ReadState {
+  /** Marker byte of the round being counted (first UDP payload byte); -1 between rounds. */
+  marker: number;
+  received: number;
+  onBatch: (() => void) | undefined;
+}
+
+/** UDP to 10.7.0.2:9000 whose first payload byte is `marker`: one of this round's packets. */
+function isRoundPacket(packet: Uint8Array, marker: number): boolean {
+  if (packet.length < 29 || packet[0] !== 0x45 || packet[9] !== 17) return false;
+  return ((packet[22]! << 8) | packet[23]!) === 9000 && packet[28] === marker;
+}
+
+async function readRound(tun: TunDevice, ns: ReturnType<typeof createNamespace>, round: number, count: number, payloadBytes: number, timeLimitMs: number, state: ReadState): Promise<{ pps: number; received: number }> {
   tun.pause();
+  // Each round's packets carry their own marker, so nothing else (a stray packet, or a late one
+  // of the round before) is counted, whenever it is read; the counter is reset before the
+  // sender starts, not after it (the race that once read as "0 packets/s").
+  const marker = 0x41 + (round % 26);
+  state.marker = marker;
+  state.received = 0;
   const sender = [
     'import socket',
     's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
     's.connect(("10.7.0.2", 9000))',
-    `b = b"x" * ${payloadBytes}`,
+    `b = bytes([${marker}]) + b"x" * ${Math.max(0, payloadBytes - 1)}`,
     `for _ in range(${count}): s.send(b)`,
   ].join('\n');
   const sent = await ns.exec(PYTHON, ['-c', sender], { timeoutMs: timeLimitMs });
   if (sent.code !== 0) throw new Error(`kernel-side sender failed: ${sent.stderr || sent.signal}`);
-  state.received = 0;
   const started = process.hrtime.bigint();
   let finished = started;
   await new Promise<void>((resolve) => {
@@ -87,6 +107,7 @@ async function readRound(tun: TunDevice, ns: ReturnType<typeof createNamespace>,
     tun.resume();
   });
   state.onBatch = undefined;
+  state.marker = -1;
   if (finished === started) finished = process.hrtime.bigint();
   const seconds = Number(finished - started) / 1e9;
   return { pps: state.received / seconds, received: state.received };
@@ -105,22 +126,19 @@ export async function runTunRawBench(options: TunRawBenchOptions = {}): Promise<
     // No IPv6 address: no router solicitations or MLD reports mixed into the count.
     const tun = openTunInNamespace(ns, { peerAddress6: null, txqueuelen: readPackets + 1000 });
     try {
-      const state: { received: number; onBatch: (() => void) | undefined } = { received: 0, onBatch: undefined };
-      let touched = 0;
+      const state: ReadState = { marker: -1, received: 0, onBatch: undefined };
       tun.setReceiver((packets) => {
-        for (const packet of packets) touched += packet.length;
-        state.received += packets.length;
+        for (const packet of packets) if (isRoundPacket(packet, state.marker)) state.received++;
         state.onBatch?.();
       });
       const readRates: number[] = [];
       const readCounts: number[] = [];
       for (let round = 0; round < readRounds; round++) {
-        const { pps, received } = await readRound(tun, ns, readPackets, payloadBytes, timeLimitMs, state);
+        const { pps, received } = await readRound(tun, ns, round, readPackets, payloadBytes, timeLimitMs, state);
         readRates.push(pps);
         readCounts.push(received);
       }
       tun.pause();
-      void touched;
 
       const batch = Array.from({ length: writeBatch }, (_, i) => udpToKernel(payloadBytes, i));
       const outBefore = tun.packetsOut;

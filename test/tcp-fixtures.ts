@@ -19,11 +19,12 @@ export const WINDOW = 8192;
 
 export const { FIN, SYN, RST, PSH, ACK } = TcpFlags;
 
-/** Plain options: no window scaling, timestamps or SACK, no congestion control; small MSL. */
+/** Plain options: no window scaling, timestamps or SACK, no congestion control, no receive-buffer autotuning; small MSL. */
 export function testConfig(overrides: Partial<TcpConfig> = {}): TcpConfig {
   return resolveTcpConfig({
     sendBufferSize: WINDOW,
     receiveBufferSize: WINDOW,
+    receiveBufferMax: 0,
     mss: 1460,
     windowScaling: false,
     timestamps: false,

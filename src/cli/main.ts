@@ -3,12 +3,14 @@
 import { runDemo } from './demo.js';
 import { runServe, SERVE_USAGE } from './serve.js';
 import { runConnect, CONNECT_USAGE } from './connect.js';
+import { runWire, WIRE_USAGE } from './wire.js';
 import { UsageError } from './args.js';
 
 const USAGE = `usage:
   tuntcp demo [--memory]      the tour: a kernel pings our stack over a TUN (root), or two stacks in memory
   ${SERVE_USAGE}
   ${CONNECT_USAGE}
+  ${WIRE_USAGE}
   tuntcp help`;
 
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       return runServe(rest, print);
     case 'connect':
       return runConnect(rest, (line) => process.stderr.write(`${line}\n`));
+    case 'wire':
+      return runWire(rest, print);
     case undefined:
     case 'help':
     case '--help':

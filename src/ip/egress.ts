@@ -20,6 +20,12 @@ export interface InterfaceOptions {
 
 const DEFAULT_TTL = 64;
 
+/** Counter names per family, built once (not a template string per packet). */
+const COUNTER_NAMES = {
+  4: { outLayer: 'ipv4out', outDatagrams: 'ipv4.outDatagrams', sent: 'ipv4.sent', fragmentsCreated: 'ipv4.fragmentsCreated' },
+  6: { outLayer: 'ipv6out', outDatagrams: 'ipv6.outDatagrams', sent: 'ipv6.sent', fragmentsCreated: 'ipv6.fragmentsCreated' },
+} as const;
+
 export class Egress {
   readonly routes = new RouteTable();
   private readonly ifaces: Interface[] = [];
@@ -98,7 +104,7 @@ export class Egress {
   /** Route, pick a source, build the header, fragment if needed, queue on the interface. */
   send(datagram: OutboundDatagram): SendResult {
     const family = datagram.dst.family;
-    const outLayer = `ipv${family}out`;
+    const names = COUNTER_NAMES[family];
     if (this.closed) return 'linkDown';
     if (datagram.src !== undefined && datagram.src.family !== family) {
       throw new InvalidArgumentError(`source ${datagram.src} and destination ${datagram.dst} are of different families`);
@@ -106,7 +112,7 @@ export class Egress {
     const iface = this.routeFor(datagram.dst) as Interface | undefined;
     const src = iface === undefined ? undefined : (datagram.src ?? this.selectSource(datagram.dst));
     if (iface === undefined || src === undefined) {
-      this.counters.drop(outLayer, 'noRoute');
+      this.counters.drop(names.outLayer, 'noRoute');
       return 'noRoute';
     }
     const spec = {
@@ -115,21 +121,21 @@ export class Egress {
       protocol: datagram.protocol,
       ttl: datagram.ttl ?? DEFAULT_TTL,
       payload: datagram.payload,
+      headroom: datagram.headroom ?? 0,
       mtu: iface.mtu,
+      identification: family === 4 ? this.nextIdentification4 : this.nextIdentification6,
+      dontFragment: datagram.dontFragment ?? datagram.protocol === IP_PROTOCOL.TCP,
     };
-    const packets =
-      family === 4
-        ? buildIpv4Packets({ ...spec, identification: this.nextIdentification4, dontFragment: datagram.dontFragment ?? datagram.protocol === IP_PROTOCOL.TCP })
-        : buildIpv6Packets({ ...spec, identification: this.nextIdentification6 });
+    const packets = family === 4 ? buildIpv4Packets(spec) : buildIpv6Packets(spec);
     if (packets === 'tooBig') {
-      this.counters.drop(outLayer, 'tooBig');
+      this.counters.drop(names.outLayer, 'tooBig');
       return 'tooBig';
     }
     if (family === 4) this.nextIdentification4 = (this.nextIdentification4 + 1) & 0xffff;
     else if (packets.length > 1) this.nextIdentification6 = (this.nextIdentification6 + 1) >>> 0;
-    this.counters.count(`ipv${family}.outDatagrams`);
-    this.counters.count(`ipv${family}.sent`, packets.length);
-    if (packets.length > 1) this.counters.count(`ipv${family}.fragmentsCreated`, packets.length);
+    this.counters.count(names.outDatagrams);
+    this.counters.count(names.sent, packets.length);
+    if (packets.length > 1) this.counters.count(names.fragmentsCreated, packets.length);
     this.enqueue(iface, packets);
     return 'sent';
   }

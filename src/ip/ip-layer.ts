@@ -272,6 +272,14 @@ export class IpLayer {
         this.current = undefined;
       }
     }
+    for (const handler of this.handlers.values()) {
+      try {
+        handler.endOfBatch?.(now);
+      } catch (error) {
+        this.lastInternalError = error;
+        this.counters.count('ip.internalErrors');
+      }
+    }
   }
 
   private receiveIpv4(bytes: Uint8Array, iface: Interface, now: number, reassembled: boolean): void {
@@ -425,7 +433,7 @@ export class IpLayer {
       payload: inbound.packet.subarray(inbound.payloadOffset),
       iface: inbound.iface,
     };
-    this.counters.count(`${layer}.delivered`);
+    this.counters.count(inbound.family === 4 ? 'ipv4.delivered' : 'ipv6.delivered');
     this.handled();
     this.current = { datagram, inbound };
     try {

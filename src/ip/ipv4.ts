@@ -67,11 +67,31 @@ export class Ipv4Packet {
     return (this.bytes[IPV4.CHECKSUM]! << 8) | this.bytes[IPV4.CHECKSUM + 1]!;
   }
   get src(): IpAddress {
-    return IpAddress.fromBytes(this.bytes, IPV4.SRC, 4);
+    return ipv4AddressAt(this.bytes, IPV4.SRC);
   }
   get dst(): IpAddress {
-    return IpAddress.fromBytes(this.bytes, IPV4.DST, 4);
+    return ipv4AddressAt(this.bytes, IPV4.DST);
   }
+}
+
+/** Bound on the addresses remembered by ipv4AddressAt (the table is emptied when it is reached). */
+const RECENT_ADDRESSES_LIMIT = 4096;
+const recentAddresses = new Map<number, IpAddress>();
+
+/**
+ * The address stored at bytes[offset..offset+4]. Addresses are immutable, so the ones seen
+ * recently are shared rather than built per packet (a new IpAddress would cost an allocation
+ * here and a fresh text `key` in every Map lookup of the layers above).
+ */
+export function ipv4AddressAt(bytes: Uint8Array, offset: number): IpAddress {
+  const value = ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+  let address = recentAddresses.get(value);
+  if (address === undefined) {
+    if (recentAddresses.size >= RECENT_ADDRESSES_LIMIT) recentAddresses.clear();
+    address = IpAddress.fromBytes(bytes, offset, 4);
+    recentAddresses.set(value, address);
+  }
+  return address;
 }
 
 /** The checked meaning of a received IPv4 packet. Views point into the received bytes. */

@@ -76,6 +76,11 @@ export interface ProtocolHandler {
   receive(datagram: IpDatagram, now: number): void;
   /** An ICMP error quoting a datagram of this protocol that we sent. Must not throw. */
   receiveIcmpError?(report: IcmpErrorReport, now: number): void;
+  /**
+   * The inbound batch that the last datagrams came in has been processed (called once per batch
+   * after every datagram of it, before its replies are flushed): e.g. for one ACK per batch.
+   */
+  endOfBatch?(now: number): void;
 }
 
 /** What a transport asks the IP layer to send. */
@@ -90,6 +95,11 @@ export interface OutboundDatagram {
   readonly ttl?: number;
   /** IPv4 DF bit; default true for TCP (PMTUD), false otherwise. */
   readonly dontFragment?: boolean;
+  /**
+   * Bytes right before `payload` in its buffer that are free for the IP header (allocated with
+   * `allocateWithHeadroom`): the header is then written in place instead of copying the payload.
+   */
+  readonly headroom?: number;
 }
 
 /** Result of a send: 'sent', or why not. */

@@ -12,8 +12,14 @@ const CONGESTION_CONTROL_NAMES: readonly string[] = ['cubic', 'reno', 'none'];
 export interface TcpConfig {
   /** Bytes the application may queue for sending (write() accepts up to this). */
   readonly sendBufferSize: number;
-  /** Bytes of received data held for the application; the advertised window follows it. */
+  /** Bytes of received data held for the application at first; the advertised window follows it. */
   readonly receiveBufferSize: number;
+  /**
+   * Receive-buffer autotuning: the buffer (and so the window) may grow up to this many bytes
+   * while the application reads as fast as data arrives (like Linux's tcp_rmem[2]); at or below
+   * receiveBufferSize (e.g. 0) the buffer stays fixed. The window-scale shift is chosen for it.
+   */
+  readonly receiveBufferMax: number;
   /** MSS we advertise when the route does not say (RFC 9293 §3.7.1); 1460 = 1500 - 40. */
   readonly mss: number;
   /** Offer window scaling (RFC 7323 §2). */
@@ -67,6 +73,7 @@ export interface TcpConfig {
 export const DEFAULT_TCP_CONFIG: TcpConfig = Object.freeze({
   sendBufferSize: 256 * 1024,
   receiveBufferSize: 256 * 1024,
+  receiveBufferMax: 4 * 1024 * 1024,
   mss: 1460,
   windowScaling: true,
   timestamps: true,
@@ -97,6 +104,7 @@ export function resolveTcpConfig(partial: Partial<TcpConfig> = {}): TcpConfig {
   const config: TcpConfig = { ...DEFAULT_TCP_CONFIG, ...stripUndefined(partial) };
   positiveInteger('sendBufferSize', config.sendBufferSize, 1, 2 ** 30);
   positiveInteger('receiveBufferSize', config.receiveBufferSize, 1, 2 ** 30);
+  positiveInteger('receiveBufferMax', config.receiveBufferMax, 0, 2 ** 30);
   positiveInteger('mss', config.mss, 64, 65535);
   positiveInteger('msl', config.msl, 0, 2 ** 31);
   positiveInteger('synRetries', config.synRetries, 0, 255);

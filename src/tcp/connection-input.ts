@@ -10,6 +10,7 @@ import { takePeerSyn } from './handshake.js';
 import { startTimeWait, touchKeepalive } from './timers.js';
 import { onAckArrived } from './recovery.js';
 import { receiveData } from './receive-data.js';
+import { measureReceiveRtt } from './receive-autotune.js';
 
 export function processSegment(tcb: Tcb, segment: TcpRepr, now: number): void {
   tcb.count('segmentsIn');
@@ -177,6 +178,7 @@ function processInOtherStates(tcb: Tcb, segment: TcpRepr, now: number): void {
   if (tcb.finAcked && !ourFinHandled(tcb, now)) return;
   // Sixth (URG) is not supported: urgent data is delivered as ordinary data (RFC 6093 §4).
   // Seventh and eighth: text and FIN.
+  if (payload.length > 0) measureReceiveRtt(tcb, seq, segment.options.timestamp?.echo, payload.length, now); // autotuning's RTT
   receiveText(tcb, seq, { payload, fin }, now);
 }
 

@@ -29,7 +29,10 @@ export function advertiseWindow(tcb: Tcb, syn: boolean): number {
   // receiver SWS avoidance: open it only by at least min(RCV.BUFF / 2, MSS).
   if (window < current || window - current < windowUpdateThreshold(tcb)) window = current;
   let field = Math.min(Math.floor(window / scale), 0xffff);
-  if (field * scale < current) field = Math.min(Math.ceil(current / scale), 0xffff);
+  // RFC 7323 Appendix F: on the scale's granularity, keeping the edge means rounding up — but
+  // never past what the buffer holds (data in the window must fit); else retract by < 2^shift.
+  const keptEdge = Math.ceil(current / scale);
+  if (field * scale < current && keptEdge * scale <= available) field = Math.min(keptEdge, 0xffff);
   const edge = seqAdd(tcb.rcvNxt, field * scale);
   if (seqGt(edge, tcb.rcvAdvertisedEdge)) tcb.rcvAdvertisedEdge = edge;
   return field;

@@ -37,6 +37,7 @@ import type { IpAddress } from '../ip/address.js';
 import type { Counters } from '../stats.js';
 import type { IcmpErrorReport } from '../ip/types.js';
 import { applyIcmpError } from './icmp-errors.js';
+import { adjustReceiveSpace } from './receive-autotune.js';
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import type { TcpConfig } from './config.js';
 import type { TcpRepr } from './segment.js';
@@ -203,12 +204,16 @@ export class TcpConnection {
    */
   read(maxBytes = Infinity, now?: number): Uint8Array | undefined {
     const chunk = this.tcb.receiveBuffer.read(maxBytes);
-    if (chunk !== undefined && now !== undefined) transmit(this.tcb, now, { windowUpdateCheck: true });
+    if (chunk !== undefined && now !== undefined) this.flushWindowUpdate(now);
     return chunk;
   }
 
-  /** After reads without `now`, let the connection send the window update they may call for. */
+  /**
+   * After reads without `now`, let the connection send the window update they may call for —
+   * also when receive-buffer autotuning grew the buffer because the reader keeps up.
+   */
   flushWindowUpdate(now: number): void {
+    adjustReceiveSpace(this.tcb, now);
     transmit(this.tcb, now, { windowUpdateCheck: true });
   }
 

@@ -15,7 +15,9 @@ export const MAX_WINDOW_SHIFT = 14;
 /** The smallest shift that lets the receive buffer fit the 16-bit window field. */
 export function windowShiftFor(config: TcpConfig): number {
   let shift = 0;
-  while (shift < MAX_WINDOW_SHIFT && config.receiveBufferSize / 2 ** shift > 0xffff) shift++;
+  // Autotuning may grow the buffer to receiveBufferMax: the shift must let that window be said.
+  const largest = Math.max(config.receiveBufferSize, config.receiveBufferMax);
+  while (shift < MAX_WINDOW_SHIFT && largest / 2 ** shift > 0xffff) shift++;
   return shift;
 }
 

@@ -3,16 +3,29 @@
  * not read, plus an out-of-order interval set for data beyond a hole, all within `capacity`
  * bytes. Positions are stream offsets (bytes since the first data byte, exact JS integers), so
  * nothing here wraps; the connection converts sequence numbers at its edge.
- * Data is copied in: a segment's payload is only a view of the device's buffer.
+ * Data is copied in: a segment's payload is only a view of the device's buffer. In-order data
+ * is copied into large blocks (one allocation per block, not per segment); `read` returns one
+ * segment's chunk at a time, `readContiguous` everything adjacent in a block at once, so a
+ * reader gets a few large chunks rather than one per segment. A region of a block that was
+ * handed out is never written again.
  */
+const EMPTY = new Uint8Array(0);
+
 interface Interval {
   start: number;
   data: Uint8Array;
 }
 
+/** Bytes of a block that in-order segments are copied into. */
+const BLOCK_SIZE = 64 * 1024;
+
 export class ReceiveBuffer {
+  /** Unread in-order data: views of blocks (or of out-of-order copies), oldest first. */
   private readonly queue: Uint8Array[] = [];
   private queueHead = 0;
+  /** The block new in-order data is copied into, and how much of it is taken. */
+  private block = EMPTY;
+  private blockUsed = 0;
   /** Out-of-order intervals, sorted by start, disjoint, all beyond `nextOffset`. */
   private readonly outOfOrder: Interval[] = [];
   private unreadBytes = 0;
@@ -20,7 +33,12 @@ export class ReceiveBuffer {
   /** Stream offset of the next in-order byte expected (RCV.NXT as an offset). */
   nextOffset = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(public capacity: number) {}
+
+  /** Raise the capacity (receive-buffer autotuning, receive-autotune.ts); it never shrinks. */
+  grow(capacity: number): void {
+    if (capacity > this.capacity) this.capacity = capacity;
+  }
 
   /** In-order bytes not yet read by the application. */
   get unread(): number {
@@ -60,7 +78,7 @@ export class ReceiveBuffer {
       return 0;
     }
     const before = this.nextOffset;
-    this.appendInOrder(piece.slice());
+    this.appendInOrder(piece);
     this.drainOutOfOrder();
     return this.nextOffset - before;
   }
@@ -85,10 +103,36 @@ export class ReceiveBuffer {
     return chunk;
   }
 
+  /**
+   * Take the next in-order data, at most maxBytes: the chunks that lie back to back in one
+   * block come out as one view (no copy).
+   */
+  readContiguous(maxBytes = Infinity): Uint8Array | undefined {
+    const first = this.read(maxBytes);
+    if (first === undefined) return undefined;
+    let span = first;
+    while (span.length < maxBytes && this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead]!;
+      if (next.buffer !== span.buffer || next.byteOffset !== span.byteOffset + span.length) break;
+      const taken = this.read(maxBytes - span.length)!;
+      span = new Uint8Array(span.buffer, span.byteOffset, span.length + taken.length);
+    }
+    return span;
+  }
+
+  /** Copy `bytes` after the unread data, into the current block. */
   private appendInOrder(bytes: Uint8Array): void {
-    this.queue.push(bytes);
-    this.unreadBytes += bytes.length;
-    this.nextOffset += bytes.length;
+    const length = bytes.length;
+    if (this.blockUsed + length > this.block.length) {
+      this.block = new Uint8Array(Math.max(BLOCK_SIZE, length));
+      this.blockUsed = 0;
+    }
+    const end = this.blockUsed + length;
+    this.block.set(bytes, this.blockUsed);
+    this.queue.push(this.block.subarray(this.blockUsed, end));
+    this.blockUsed = end;
+    this.unreadBytes += length;
+    this.nextOffset += length;
   }
 
   /** Move intervals that the in-order data now reaches into the queue (the hole filled). */
@@ -131,4 +175,3 @@ export class ReceiveBuffer {
   }
 }
 
-const EMPTY = new Uint8Array(0);

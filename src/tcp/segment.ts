@@ -7,6 +7,7 @@
  */
 import type { IpAddress } from '../ip/address.js';
 import { finishChecksum, foldSum, pseudoHeaderSum, sumBytes } from '../ip/checksum.js';
+import { allocateWithHeadroom } from '../ip/packet-memory.js';
 import { IP_PROTOCOL } from '../ip/types.js';
 import { emitTcpOptions, NO_OPTIONS, parseTcpOptions, tcpOptionsLength, type TcpOptions, writeUint32 } from './options.js';
 
@@ -139,10 +140,13 @@ export function tcpHeaderLength(repr: Pick<TcpRepr, 'options'>): number {
   return TCP_HEADER_LENGTH + tcpOptionsLength(repr.options);
 }
 
-/** Encode a segment from `src` to `dst`, checksum included, into a new array. */
-export function emitTcpSegment(repr: TcpRepr, src: IpAddress, dst: IpAddress): Uint8Array {
+/**
+ * Encode a segment from `src` to `dst`, checksum included, into new bytes; `headroom` bytes are
+ * left free before them in the same buffer for the IP header (OutboundDatagram.headroom).
+ */
+export function emitTcpSegment(repr: TcpRepr, src: IpAddress, dst: IpAddress, headroom = 0): Uint8Array {
   const headerLength = tcpHeaderLength(repr);
-  const bytes = new Uint8Array(headerLength + repr.payload.length);
+  const bytes = allocateWithHeadroom(headroom, headerLength + repr.payload.length);
   bytes[FIELD.SRC_PORT] = repr.srcPort >>> 8;
   bytes[FIELD.SRC_PORT + 1] = repr.srcPort & 0xff;
   bytes[FIELD.DST_PORT] = repr.dstPort >>> 8;

@@ -31,6 +31,8 @@ export class TcpSocketHandle implements HeapItem {
   closed = false;
   /** Its local port came from the ephemeral range (released when it closes). */
   ephemeral = false;
+  /** The acknowledgment number of the last ACK-carrying segment sent (or held) for it. */
+  lastAckSent: number | undefined = undefined;
 
   constructor(
     private readonly host: TcpHandleHost,
@@ -83,7 +85,8 @@ export class TcpSocketHandle implements HeapItem {
   readWhile(take: (chunk: Uint8Array) => boolean, maxBytes = Infinity): number {
     let total = 0;
     for (;;) {
-      const chunk = this.connection.read(maxBytes);
+      // As connection.read(maxBytes), but segments that lie back to back come out as one chunk.
+      const chunk = this.connection.tcb.receiveBuffer.readContiguous(maxBytes);
       if (chunk === undefined) break;
       total += chunk.length;
       if (!take(chunk)) break;

@@ -9,6 +9,7 @@ import { ChallengeAckLimiter } from './challenge-ack.js';
 import type { TcpConfig } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion.js';
 import { ReceiveBuffer } from './receive-buffer.js';
+import { ReceiveSpace } from './receive-autotune.js';
 import { CwndValidation } from './cwnd-validation.js';
 import { RtoEstimator } from './rto.js';
 import { SackReceiver, SackScoreboard } from './sack.js';
@@ -132,6 +133,8 @@ export class Tcb {
 
   readonly sendBuffer: SendBuffer;
   readonly receiveBuffer: ReceiveBuffer;
+  /** Receive-buffer autotuning state (receive-autotune.ts). */
+  readonly receiveSpace: ReceiveSpace;
   readonly rto: RtoEstimator;
   congestion: CongestionControl;
   readonly challengeAcks: ChallengeAckLimiter;
@@ -222,6 +225,7 @@ export class Tcb {
     this.tsOffset = seqAdd(this.iss, 0x5a5a5a5a);
     this.sendBuffer = new SendBuffer(params.config.sendBufferSize);
     this.receiveBuffer = new ReceiveBuffer(params.config.receiveBufferSize);
+    this.receiveSpace = new ReceiveSpace(params.now);
     this.rto = new RtoEstimator(params.config);
     this.congestion = createCongestionControl(params.config.congestionControl, this.advertisedMss, params.config.initialCwndSegments);
     this.challengeAcks = params.config.challengeAckLimiter ?? new ChallengeAckLimiter(params.config.challengeAckLimit);

@@ -11,7 +11,7 @@ import { DeadlineHeap } from './deadline-heap.js';
 import { mssForMtu, routeFor, isLocalAddress, type TcpHost } from './host.js';
 import { IsnGenerator } from './isn.js';
 import { ListenerTable, TcpListener, type AnyDestination, type ListenAddress, type ListenerOwner } from './listener.js';
-import { emitTcpSegment, parseTcpSegment, type TcpRepr } from './segment.js';
+import { emitTcpSegment, parseTcpSegment, TcpFlags, type TcpRepr } from './segment.js';
 import { TcpSocketHandle, type TcpConnectionOwner, type TcpHandleHost } from './socket-handle.js';
 import { IpAddress } from '../ip/address.js';
 import { IP_PROTOCOL, type IcmpErrorReport, type IpDatagram, type NetInterface } from '../ip/types.js';
@@ -24,6 +24,9 @@ export { TcpSocketHandle, type TcpConnectionOwner } from './socket-handle.js';
 export { TcpListener, type ListenerOwner, type ListenAddress, type AnyDestination, type SegmentEndpoints } from './listener.js';
 
 export const EPHEMERAL_PORT_FIRST = 49152;
+/** IP header bytes reserved before each emitted segment (IPv4 without options, IPv6 fixed header). */
+const IPV4_HEADER_ROOM = 20;
+const IPV6_HEADER_ROOM = 40;
 export const EPHEMERAL_PORT_LAST = 65535;
 
 export interface TcpLayerOptions {
@@ -78,6 +81,12 @@ export class TcpLayer implements Pollable, TcpHandleHost {
   private readonly defaultAcceptQueue: number;
   private readonly random: () => number;
   private readonly deliveries: Delivery[] = [];
+  /** The connection of the last segment demultiplexed (a cache: checked before use). */
+  private recentHandle: TcpSocketHandle | undefined;
+  /** Inside an inbound batch (between receive() and the IP layer's endOfBatch). */
+  private inBatch = false;
+  /** Pure ACKs held until the end of the inbound batch, one per connection (see output()). */
+  private readonly heldAcks = new Map<TcpSocketHandle, TcpRepr>();
   private delivering = false;
   private reportedPollAt = Infinity;
   private closed = false;
@@ -101,6 +110,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     host.ip.registerProtocol(IP_PROTOCOL.TCP, {
       receive: (datagram, now) => this.receive(datagram, now),
       receiveIcmpError: (report, now) => this.receiveIcmpError(report, now),
+      endOfBatch: () => this.releaseHeldAcks(),
     });
     host.addPollable(this);
     layersByHost.set(host, this);
@@ -134,9 +144,25 @@ export class TcpLayer implements Pollable, TcpHandleHost {
   /** A TCP datagram addressed to this stack. Never throws for any input. */
   receive(datagram: IpDatagram, now: number): void {
     if (this.closed) return;
+    this.inBatch = true;
     const segment = parseTcpSegment(datagram.payload, datagram.src, datagram.dst);
     if (typeof segment === 'string') {
       this.host.counters.drop('tcp', segment);
+      return;
+    }
+    // Segments come in runs for one connection: try the last one first. Received addresses are
+    // shared objects (ipv4AddressAt), so a hit is identity, without building the demux key.
+    const recent = this.recentHandle;
+    if (
+      recent !== undefined &&
+      !recent.closed &&
+      recent.localPort === segment.dstPort &&
+      recent.remotePort === segment.srcPort &&
+      recent.localAddress === datagram.dst &&
+      recent.remoteAddress === datagram.src
+    ) {
+      recent.connection.onSegment(segment, now);
+      this.settle(recent);
       return;
     }
     // RFC 9293 §3.9.1 / RFC 1122 §4.2.3.10: no TCP to or from broadcast/multicast addresses.
@@ -146,6 +172,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     }
     const handle = this.connections.get(connectionKey(datagram.dst, segment.dstPort, datagram.src, segment.srcPort));
     if (handle !== undefined) {
+      this.recentHandle = handle;
       handle.connection.onSegment(segment, now);
       this.settle(handle);
       return;
@@ -238,8 +265,12 @@ export class TcpLayer implements Pollable, TcpHandleHost {
 
   // ---- Timers ----
 
+  /**
+   * The deadline the stack's wake-up is armed for: never later than the earliest connection
+   * deadline, but allowed to be earlier (see settle()).
+   */
   pollAt(): number {
-    return this.closed ? Infinity : this.heap.earliest();
+    return this.closed ? Infinity : this.reportedPollAt;
   }
 
   poll(now: number): void {
@@ -250,7 +281,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
       handle.connection.poll(now);
       this.settle(handle);
     }
-    this.reportedPollAt = this.pollAt();
+    this.reportedPollAt = this.heap.earliest();
   }
 
   // ---- Opening ----
@@ -363,6 +394,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     for (const listener of this.listeners.all()) this.unlisten(listener);
     for (const handle of [...this.connections.values()]) handle.abort();
     this.closed = true;
+    this.heldAcks.clear();
     this.heap.clear();
     this.connections.clear();
     this.timeWaitCount = 0;
@@ -386,7 +418,7 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     const connection = handle.connection;
     // Bounded: only the layer's own abort (accept queue full) adds a second round.
     for (let round = 0; round < 4; round++) {
-      for (const segment of connection.takeSegments()) this.transmit(segment, handle.localAddress, handle.remoteAddress);
+      for (const segment of connection.takeSegments()) this.output(handle, segment);
       const events = connection.takeEvents();
       if (events.length === 0) break;
       for (const event of events) {
@@ -396,8 +428,12 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     }
     this.heap.update(handle, handle.closed ? Infinity : connection.pollAt());
     this.deliver();
-    const next = this.pollAt();
-    if (next !== this.reportedPollAt) {
+    // The stack's wake-up moves only when a deadline comes earlier than the one reported. Most
+    // changes move a deadline later (every ACK restarts the retransmission timer): re-arming a
+    // timer for each would cost more than the one early wake-up, which finds nothing due and
+    // reports the real deadline (poll()).
+    const next = this.heap.earliest();
+    if (next < this.reportedPollAt) {
       this.reportedPollAt = next;
       this.host.reschedule();
     }
@@ -463,9 +499,42 @@ export class TcpLayer implements Pollable, TcpHandleHost {
     }
   }
 
+  /**
+   * Send a connection's segment — or, inside an inbound batch, hold a pure ACK that acknowledges
+   * new data until the batch ends: a later ACK of the same batch replaces it, so a batch of
+   * segments gets one cumulative ACK, as Linux's GRO gives one per coalesced super-segment
+   * (DESIGN.md decision 2). Duplicate ACKs, SACK-carrying ACKs and every other segment go out
+   * in order, after the held ACK.
+   */
+  private output(handle: TcpSocketHandle, segment: TcpRepr): void {
+    const held = this.heldAcks.get(handle);
+    const cumulativeAck = segment.flags === TcpFlags.ACK && segment.payload.length === 0 && segment.options.sackBlocks === undefined && segment.ack !== handle.lastAckSent;
+    if (segment.flags & TcpFlags.ACK) handle.lastAckSent = segment.ack;
+    if (this.inBatch && cumulativeAck) {
+      if (held !== undefined) this.host.counters.count('tcp.acksCoalesced');
+      this.heldAcks.set(handle, segment);
+      return;
+    }
+    if (held !== undefined) {
+      this.heldAcks.delete(handle);
+      this.transmit(held, handle.localAddress, handle.remoteAddress);
+    }
+    this.transmit(segment, handle.localAddress, handle.remoteAddress);
+  }
+
+  /** The inbound batch is over: send the ACKs held for it. */
+  private releaseHeldAcks(): void {
+    this.inBatch = false;
+    if (this.heldAcks.size === 0) return;
+    for (const [handle, segment] of this.heldAcks) this.transmit(segment, handle.localAddress, handle.remoteAddress);
+    this.heldAcks.clear();
+  }
+
   private transmit(segment: TcpRepr, src: IpAddress, dst: IpAddress): void {
-    const payload = emitTcpSegment(segment, src, dst);
-    const result = this.host.ip.send({ src, dst, protocol: IP_PROTOCOL.TCP, payload, dontFragment: true });
+    // Room for the IP header in front of the segment: the IP layer writes it in place.
+    const headroom = dst.family === 4 ? IPV4_HEADER_ROOM : IPV6_HEADER_ROOM;
+    const payload = emitTcpSegment(segment, src, dst, headroom);
+    const result = this.host.ip.send({ src, dst, protocol: IP_PROTOCOL.TCP, payload, dontFragment: true, headroom });
     if (result !== 'sent') this.host.counters.count(`tcp.send.${result}`);
   }
 
