@@ -10,13 +10,14 @@ import { ReceiveBuffer } from '../src/tcp/receive-buffer.js';
 import { Random } from '../src/random.js';
 import { ManualClock } from '../src/clock.js';
 import { IpAddress } from '../src/ip/address.js';
-import { emitIpv4Header, parseIpv4 } from '../src/ip/ipv4.js';
+import { parseIpv4 } from '../src/ip/ipv4.js';
 import { IP_PROTOCOL } from '../src/ip/types.js';
 import { MemoryLink } from '../src/link/memory.js';
 import { Stack } from '../src/stack.js';
 import { NO_OPTIONS } from '../src/tcp/options.js';
 import { emitTcpSegment, parseTcpSegment, TcpFlags, type TcpRepr } from '../src/tcp/segment.js';
 import { TcpLayer, listenAddressOf } from '../src/tcp/tcp-layer.js';
+import { ipv4 } from './ip-fixtures.js';
 
 /** RFC 1071 by the book: 16-bit big-endian words, an odd last byte padded with zero. */
 function referenceSum(bytes: Uint8Array, start: number, end: number): number {
@@ -118,11 +119,7 @@ describe('one cumulative ACK per inbound batch', () => {
     });
     const packet = (fields: Partial<TcpRepr> & { flags: number }): Uint8Array => {
       const repr: TcpRepr = { srcPort: 40000, dstPort: 80, seq: 0, ack: 0, window: 65535, urgent: 0, options: NO_OPTIONS, payload: new Uint8Array(0), ...fields };
-      const tcp = emitTcpSegment(repr, PEER, US);
-      const bytes = new Uint8Array(20 + tcp.length);
-      emitIpv4Header({ src: PEER, dst: US, protocol: IP_PROTOCOL.TCP, ttl: 64, identification: 1, dontFragment: true, moreFragments: false, fragmentOffset: 0, totalLength: bytes.length }, bytes);
-      bytes.set(tcp, 20);
-      return bytes;
+      return ipv4({ src: PEER.toString(), dst: US.toString(), protocol: IP_PROTOCOL.TCP, payload: emitTcpSegment(repr, PEER, US), id: 1, df: true });
     };
     TcpLayer.of(stack).listen(listenAddressOf(undefined), 80, { onAcceptable() {} });
     theirs.send([packet({ seq: 1000, flags: TcpFlags.SYN })]);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createNamespace, describeNetns, openTunInNamespace, type Namespace } from './helpers/netns.js';
+import { readAll } from './helpers/net.js';
 import { Stack } from '../src/stack.js';
 import { createConnection, type Stream } from '../src/net/stream.js';
 import { createCredentials } from '../src/net/secure.js';
@@ -45,15 +46,6 @@ async function startInNamespace(ns: Namespace, cmd: string, args: string[], read
   for (let i = 0; i < 100 && !ready.test(output); i++) await new Promise((resolve) => setTimeout(resolve, 50));
   if (!ready.test(output)) throw new Error(`${cmd} did not start: ${output}`);
   return { child, output: () => output };
-}
-
-function collect(stream: Stream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return new Promise((resolve, reject) => {
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 }
 
 function stopChild(child: ChildProcess): void {
@@ -149,7 +141,7 @@ describeNetns('secure streams against kernel TLS peers over a real TUN', () => {
       await once(stream, 'secure');
       expect(stream.verifyPeer()).toBe(true);
       expect(stream.getPeerCertificate()).toMatchObject({ subject: { CN: 'tuntcp peer' }, issuer: { CN: 'tuntcp tun CA' } });
-      const page = collect(stream);
+      const page = readAll(stream);
       stream.write('GET / HTTP/1.0\r\n\r\n');
       const text = (await page).toString('latin1');
       expect(text).toMatch(/^HTTP\/1\.0 200 ok/);
@@ -170,7 +162,7 @@ describeNetns('secure streams against kernel TLS peers over a real TUN', () => {
       const stream = stack.tls.connect({ host: '10.7.0.1', port: 4445, ca: pki.ca });
       await once(stream, 'secure');
       expect(stream.verifyPeer()).toBe(true);
-      const echoed = collect(stream);
+      const echoed = readAll(stream);
       stream.end(payload);
       const bytes = await echoed;
       expect(bytes.length).toBe(MB);

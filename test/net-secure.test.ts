@@ -15,6 +15,7 @@ import type { TlsEvent } from '../src/tls/connection.js';
 import { TlsError } from '../src/tls/alerts.js';
 import { InvalidArgumentError, InvalidStateError } from '../src/errors.js';
 import { makePki, type Pki } from './tls-fixtures.js';
+import { readAll } from './helpers/net.js';
 
 let pki: Pki;
 beforeAll(() => {
@@ -50,15 +51,6 @@ async function secureEcho(port: number, credentials = createCredentials({ key: p
   return accepted;
 }
 
-function collect(stream: Stream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return new Promise((resolve, reject) => {
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
-
 function closeOf(stream: Stream): Promise<boolean> {
   return new Promise((resolve) => stream.once('close', (hadError: boolean) => resolve(hadError)));
 }
@@ -80,7 +72,7 @@ describe('secure streams over one stack', () => {
     expect(certificate).toMatchObject({ subject: { CN: 'rsa' }, issuer: { CN: 'tuntcp test CA' }, fingerprint256: leaf.fingerprint256, valid_to: leaf.validTo });
     expect((certificate as { raw: Buffer }).raw.equals(leaf.raw)).toBe(true);
     expect(client.secureSession?.parameters?.version).toBe('TLSv1.3');
-    const received = collect(client);
+    const received = readAll(client);
     const closed = closeOf(client);
     client.end(payload.subarray(1000));
     const echoed = await received;
@@ -141,7 +133,7 @@ describe('secure streams over one stack', () => {
     withCert.setSecure(createCredentials({ key: client.key, cert: client.cert, ca: pki.caPem }));
     await once(withCert, 'secure');
     withCert.end('ping');
-    expect((await collect(withCert)).toString()).toBe('ping');
+    expect((await readAll(withCert)).toString()).toBe('ping');
     expect(accepted[0]!.verifyPeer()).toBe(true);
     expect(accepted[0]!.getPeerCertificate()).toMatchObject({ subject: { CN: 'ed25519' } });
 
@@ -150,7 +142,7 @@ describe('secure streams over one stack', () => {
     withoutCert.setSecure(createCredentials({ ca: pki.caPem }));
     await once(withoutCert, 'secure');
     withoutCert.end('pong');
-    expect((await collect(withoutCert)).toString()).toBe('pong');
+    expect((await readAll(withoutCert)).toString()).toBe('pong');
     expect(accepted[1]!.verifyPeer()).toBe(false); // seed semantics: completes, the application decides
   });
 
@@ -212,7 +204,7 @@ describe('secure streams over one stack', () => {
     const client = createConnection(stack, 4435, 'localhost');
     await once(client, 'connect');
     client.setSecure(createCredentials({ ca: pki.caPem }));
-    const text = collect(client);
+    const text = readAll(client);
     const clientClosed = closeOf(client);
     expect((await text).toString()).toBe('server says bye');
     // We never called end(): the stream answered the close_notify itself.
@@ -237,7 +229,7 @@ describe('secure streams over one stack', () => {
     await once(good, 'secure');
     expect(good.verifyPeer()).toBe(true);
     good.end('modern');
-    expect((await collect(good)).toString()).toBe('modern');
+    expect((await readAll(good)).toString()).toBe('modern');
     expect(secured).toHaveLength(1);
 
     const bad = stack.tls.connect({ port: 8443, host: 'localhost' }); // no ca: root store

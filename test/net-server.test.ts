@@ -1,36 +1,11 @@
 /** Server: listen/close/address/getConnections/maxConnections, on one stack's loopback. */
 import { once } from 'node:events';
 import http from 'node:http';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createConnection, createServer, NetError, type Server, type Stream } from '../src/net/index.js';
-import { Stack } from '../src/stack.js';
-import { TcpLayer } from '../src/tcp/tcp-layer.js';
+import { cleanUpAfterEach, closed, newStack, track } from './helpers/net.js';
 
-const stacks: Stack[] = [];
-const servers: Server[] = [];
-
-function newStack(): Stack {
-  const stack = new Stack();
-  stacks.push(stack);
-  return stack;
-}
-
-afterEach(() => {
-  for (const server of servers.splice(0)) if (server.listening) server.close();
-  for (const stack of stacks.splice(0)) {
-    TcpLayer.existing(stack)?.close();
-    stack.close();
-  }
-});
-
-function track(server: Server): Server {
-  servers.push(server);
-  return server;
-}
-
-function closed(stream: Stream): Promise<boolean> {
-  return new Promise((resolve) => stream.once('close', (hadError: boolean) => resolve(hadError)));
-}
+cleanUpAfterEach();
 
 describe('Server', () => {
   test("listen(0) picks a port; address() reports '::' for every address; the callback is 'listening'", async () => {

@@ -4,49 +4,22 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { FaultInjector } from '../src/link/fault-injector.js';
 import { MemoryLink } from '../src/link/memory.js';
 import { SimScheduler } from '../src/link/sim-scheduler.js';
 import { createConnection, createServer, NetError, Stream, type Server } from '../src/net/index.js';
 import { Stack } from '../src/stack.js';
 import { TcpLayer } from '../src/tcp/tcp-layer.js';
+import { cleanUpAfterEach, closed, collect, listen, newStack, track } from './helpers/net.js';
 
-const stacks: Stack[] = [];
-const servers: Server[] = [];
-
-function newStack(): Stack {
-  const stack = new Stack();
-  stacks.push(stack);
-  return stack;
-}
-
-afterEach(() => {
-  for (const server of servers.splice(0)) if (server.listening) server.close();
-  for (const stack of stacks.splice(0)) {
-    TcpLayer.existing(stack)?.close();
-    stack.close();
-  }
-});
-
-async function listen(server: Server, port = 0, host?: string): Promise<number> {
-  servers.push(server);
-  server.listen(port, host);
-  await once(server, 'listening');
-  return server.address()!.port;
-}
+cleanUpAfterEach();
 
 function echoServer(stack: Stack): Server {
   return createServer(stack, (stream) => {
     stream.on('error', () => {});
     stream.pipe(stream);
   });
-}
-
-function collect(stream: Stream): { chunks: Buffer[]; text(): string; bytes(): Buffer } {
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return { chunks, text: () => Buffer.concat(chunks).toString(), bytes: () => Buffer.concat(chunks) };
 }
 
 /** Deterministic bytes: a position pattern, so a shifted or lost byte shows. */
@@ -60,11 +33,6 @@ function pattern(length: number, seed = 1): Buffer {
     out[i] = x & 0xff;
   }
   return out;
-}
-
-/** 'close' (events.once would reject on an 'error' that comes first). */
-function closed(stream: Stream): Promise<boolean> {
-  return new Promise((resolve) => stream.once('close', (hadError: boolean) => resolve(hadError)));
 }
 
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -142,11 +110,12 @@ describe('over one stack (loopback)', () => {
   test('1 MiB byte-exact with backpressure: a paused reader stalls the writer until resume()', async () => {
     const stack = newStack();
     let serverSide: Stream | undefined;
+    let server!: Server;
     const gotConnection = new Promise<Stream>((resolve) => {
-      const server = createServer(stack, { pauseOnConnect: true }, resolve);
+      server = createServer(stack, { pauseOnConnect: true }, resolve);
       void listen(server, 5001);
     });
-    await once(servers[0]!, 'listening');
+    await once(server, 'listening');
     const client = createConnection(stack, 5001);
     await once(client, 'connect');
     serverSide = await gotConnection;
@@ -340,9 +309,8 @@ describe('simulation: two stacks over a seeded lossy link on virtual time', () =
     const sim = new SimScheduler();
     const [a, b] = MemoryLink.pair({ mtu: 1500, latencyMs: 1, clock: sim, schedule: sim.schedule });
     const lossy = new FaultInjector(a, { seed: 42, drop: 0.05, clock: sim, schedule: sim.schedule });
-    const clientStack = new Stack({ clock: sim.createClock() });
-    const serverStack = new Stack({ clock: sim.createClock() });
-    stacks.push(clientStack, serverStack);
+    const clientStack = newStack({ clock: sim.createClock() });
+    const serverStack = newStack({ clock: sim.createClock() });
     clientStack.addInterface(lossy, { addresses: ['10.9.0.1/24'] });
     serverStack.addInterface(b, { addresses: ['10.9.0.2/24'] });
     const size = 8 << 20;
@@ -359,8 +327,7 @@ describe('simulation: two stacks over a seeded lossy link on virtual time', () =
       stream.on('end', () => (serverEnded = true));
       stream.end(down);
     });
-    servers.push(server);
-    server.listen(7);
+    track(server).listen(7);
     const client = createConnection(clientStack, 7, '10.9.0.2');
     const clientHash = createHash('sha256');
     let clientBytes = 0;

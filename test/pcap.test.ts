@@ -9,94 +9,35 @@ import { FaultInjector } from '../src/link/fault-injector.js';
 import { Tracer } from '../src/link/tracer.js';
 import { SimScheduler, settleMicrotasks } from '../src/link/sim-scheduler.js';
 import { ManualClock } from '../src/clock.js';
-import { IpAddress } from '../src/ip/address.js';
-import { finishChecksum, internetChecksum, pseudoHeaderSum, sumBytes } from '../src/ip/checksum.js';
+import { emitIcmp4 } from '../src/ip/icmp4.js';
+import { emitIcmp6 } from '../src/ip/icmp6.js';
 import { InvalidArgumentError } from '../src/errors.js';
+import { CHECKSUM_PREFERENCES } from './helpers/tshark.js';
+import { tsharkRows } from './helpers/tshark-fields.js';
+import { addr, ipv4, ipv6, udp4 } from './ip-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tuntcp-pcap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const hasTshark = spawnSync('tshark', ['-v'], { encoding: 'utf8' }).status === 0;
 
-// --- hand-built, valid packets (RFC 791, 792, 768, 8200, 4443) ---
-const A4 = IpAddress.parse('10.7.0.1');
-const B4 = IpAddress.parse('10.7.0.2');
-const A6 = IpAddress.parse('fd07::1');
-const B6 = IpAddress.parse('fd07::2');
+// --- valid packets (RFC 791, 792, 768, 8200, 4443) ---
+const A4 = '10.7.0.1';
+const B4 = '10.7.0.2';
+const A6 = 'fd07::1';
+const B6 = 'fd07::2';
 
-function ipv4(src: IpAddress, dst: IpAddress, protocol: number, payload: Uint8Array, id: number): Uint8Array {
-  const packet = new Uint8Array(20 + payload.length);
-  const view = new DataView(packet.buffer);
-  packet[0] = 0x45;
-  view.setUint16(2, packet.length);
-  view.setUint16(4, id);
-  view.setUint16(6, 0x4000); // DF
-  packet[8] = 64;
-  packet[9] = protocol;
-  packet.set(src.bytes, 12);
-  packet.set(dst.bytes, 16);
-  view.setUint16(10, internetChecksum(packet, 0, 20));
-  packet.set(payload, 20);
-  return packet;
+/** Echo data: a position pattern. */
+const echoData = (length: number): Uint8Array => Uint8Array.from({ length }, (_, i) => (i * 7) & 0xff);
+
+function icmp4Echo(src: string, dst: string, seq: number, reply = false): Uint8Array {
+  const icmp = emitIcmp4(reply ? 0 : 8, 0, (0x77 << 16) | seq, echoData(56));
+  return ipv4({ src, dst, protocol: 1, payload: icmp, id: seq, df: true });
 }
 
-function ipv6(src: IpAddress, dst: IpAddress, nextHeader: number, payload: Uint8Array): Uint8Array {
-  const packet = new Uint8Array(40 + payload.length);
-  const view = new DataView(packet.buffer);
-  packet[0] = 0x60;
-  view.setUint16(4, payload.length);
-  packet[6] = nextHeader;
-  packet[7] = 64;
-  packet.set(src.bytes, 8);
-  packet.set(dst.bytes, 24);
-  packet.set(payload, 40);
-  return packet;
-}
-
-function echo(type: number, id: number, seq: number, dataLength: number): Uint8Array {
-  const message = new Uint8Array(8 + dataLength);
-  const view = new DataView(message.buffer);
-  message[0] = type;
-  view.setUint16(4, id);
-  view.setUint16(6, seq);
-  for (let i = 0; i < dataLength; i++) message[8 + i] = (i * 7) & 0xff;
-  return message;
-}
-
-function icmp4Echo(src: IpAddress, dst: IpAddress, seq: number, reply = false): Uint8Array {
-  const icmp = echo(reply ? 0 : 8, 0x77, seq, 56);
-  new DataView(icmp.buffer).setUint16(2, internetChecksum(icmp));
-  return ipv4(src, dst, 1, icmp, seq);
-}
-
-function icmp6Echo(src: IpAddress, dst: IpAddress, seq: number, reply = false): Uint8Array {
-  const icmp = echo(reply ? 129 : 128, 0x66, seq, 32);
-  // RFC 4443 §2.3: the checksum covers an IPv6 pseudo-header.
-  new DataView(icmp.buffer).setUint16(2, finishChecksum(sumBytes(icmp, 0, icmp.length, pseudoHeaderSum(src, dst, 58, icmp.length))));
-  return ipv6(src, dst, 58, icmp);
-}
-
-function udp4(src: IpAddress, dst: IpAddress, data: Uint8Array, id: number): Uint8Array {
-  const udp = new Uint8Array(8 + data.length);
-  const view = new DataView(udp.buffer);
-  view.setUint16(0, 40000);
-  view.setUint16(2, 9);
-  view.setUint16(4, udp.length);
-  udp.set(data, 8);
-  view.setUint16(6, finishChecksum(sumBytes(udp, 0, udp.length, pseudoHeaderSum(src, dst, 17, udp.length))) || 0xffff);
-  return ipv4(src, dst, 17, udp, id);
-}
-
-function tshark(file: string, fields: string[]): string[][] {
-  const args = ['-r', file, '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=|'];
-  for (const field of fields) args.push('-e', field);
-  const result = spawnSync('tshark', args, { encoding: 'utf8', timeout: 30_000 });
-  expect(result.status, result.stderr).toBe(0);
-  return result.stdout
-    .trim()
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => line.split('|'));
+function icmp6Echo(src: string, dst: string, seq: number, reply = false): Uint8Array {
+  const icmp = emitIcmp6(reply ? 129 : 128, 0, (0x66 << 16) | seq, echoData(32), addr(src), addr(dst));
+  return ipv6({ src, dst, nextHeader: 58, payload: icmp });
 }
 
 describe('PcapWriter', () => {
@@ -146,10 +87,10 @@ describe('PcapWriter', () => {
       await settleMicrotasks();
       clock.advance(10);
     }
-    writer.send([udp4(A4, B4, new TextEncoder().encode('hello pcap'), 99)]);
+    writer.send([udp4({ src: A4, dst: B4, srcPort: 40000, data: new TextEncoder().encode('hello pcap') })]);
     writer.close();
 
-    const rows = tshark(file, [
+    const rows = tsharkRows(file, [
       'frame.number',
       'frame.time_epoch',
       '_ws.col.Protocol',
@@ -161,7 +102,7 @@ describe('PcapWriter', () => {
       'udp.checksum.status',
       '_ws.expert.message',
       '_ws.malformed',
-    ]);
+    ], { preferences: CHECKSUM_PREFERENCES });
     expect(rows.length).toBe(21);
     const protocols = rows.map((row) => row[2]);
     expect(protocols.filter((p) => p === 'ICMP').length).toBe(10);
@@ -191,7 +132,7 @@ describe('PcapWriter', () => {
     broken[22] ^= 0xff; // ICMP checksum
     writer.send([broken]);
     writer.close();
-    const rows = tshark(file, ['frame.number', 'icmp.checksum.status', '_ws.expert.message']);
+    const rows = tsharkRows(file, ['frame.number', 'icmp.checksum.status', '_ws.expert.message'], { preferences: CHECKSUM_PREFERENCES });
     expect(rows.length).toBe(1);
     expect(rows[0]![1]).toBe('0');
     expect(rows[0]![2]).toMatch(/Bad checksum/i);

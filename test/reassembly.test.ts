@@ -2,14 +2,14 @@
 import { describe, expect, test } from 'vitest';
 import { IpCidr } from '../src/ip/address.js';
 import { Interface } from '../src/ip/interface.js';
-import { emitIpv4Header, parseIpv4 } from '../src/ip/ipv4.js';
+import { parseIpv4 } from '../src/ip/ipv4.js';
 import { parseIpv6 } from '../src/ip/ipv6.js';
 import { walkIpv6Chain } from '../src/ip/ipv6-ext.js';
 import { buildIpv4Packets, buildIpv6Packets } from '../src/ip/outbound.js';
 import { Reassembler, type FragmentInput, type ReassemblyResult, type ReassemblyTimeout } from '../src/ip/reassembly.js';
 import { Random } from '../src/random.js';
 import { Counters } from '../src/stats.js';
-import { CaptureLink, addr } from './ip-fixtures.js';
+import { CaptureLink, addr, ipv4 } from './ip-fixtures.js';
 
 const iface = new Interface('t0', new CaptureLink(), 1500, [IpCidr.parse('10.7.0.2/24')], false);
 
@@ -37,10 +37,7 @@ function randomFragments4(random: Random, payload: Uint8Array, id: number): Uint
 }
 
 function fragment4(payload: Uint8Array, start: number, end: number, id: number, more: boolean, protocol = 17): Uint8Array {
-  const packet = new Uint8Array(20 + end - start);
-  emitIpv4Header({ src: addr('10.7.0.1'), dst: addr('10.7.0.2'), protocol, ttl: 64, identification: id, dontFragment: false, moreFragments: more, fragmentOffset: start, totalLength: packet.length }, packet);
-  packet.set(payload.subarray(start, end), 20);
-  return packet;
+  return ipv4({ protocol, payload: payload.subarray(start, end), id, mf: more, offset: start });
 }
 
 function shuffle<T>(random: Random, items: T[]): T[] {

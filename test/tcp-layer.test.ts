@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { IpAddress } from '../src/ip/address.js';
-import { internetChecksum } from '../src/ip/checksum.js';
-import { emitIpv4Header, parseIpv4 } from '../src/ip/ipv4.js';
+import { emitIcmp4 } from '../src/ip/icmp4.js';
+import { parseIpv4 } from '../src/ip/ipv4.js';
 import { IP_PROTOCOL } from '../src/ip/types.js';
 import { MemoryLink } from '../src/link/memory.js';
 import { Stack } from '../src/stack.js';
@@ -14,6 +14,7 @@ import { NO_OPTIONS, type TcpOptions } from '../src/tcp/options.js';
 import { emitTcpSegment, parseTcpSegment, TcpFlags, type TcpRepr } from '../src/tcp/segment.js';
 import { DeadlineHeap, type HeapItem } from '../src/tcp/deadline-heap.js';
 import { Random } from '../src/random.js';
+import { ipv4 } from './ip-fixtures.js';
 import { EPHEMERAL_PORT_FIRST, EPHEMERAL_PORT_LAST, TcpLayer, listenAddressOf, type TcpLayerOptions, type TcpSocketHandle } from '../src/tcp/tcp-layer.js';
 
 const { SYN, ACK, RST } = TcpFlags;
@@ -51,32 +52,16 @@ class RawPeer {
     const repr: TcpRepr = { seq: 0, ack: 0, window: 65535, urgent: 0, options: NO_OPTIONS, payload: new Uint8Array(0), ...fields };
     const tcp = emitTcpSegment(repr, PEER_ADDRESS, STACK_ADDRESS);
     options.tcpBytes?.(tcp);
-    const packet = new Uint8Array(20 + tcp.length);
-    emitIpv4Header(
-      { src: PEER_ADDRESS, dst: STACK_ADDRESS, protocol: IP_PROTOCOL.TCP, ttl: 64, identification: 1, dontFragment: true, moreFragments: false, fragmentOffset: 0, totalLength: packet.length },
-      packet,
-    );
-    packet.set(tcp, 20);
-    this.link.send([packet]);
+    this.sendIpv4(IP_PROTOCOL.TCP, tcp, { id: 1, df: true });
   }
 
   /** ICMP destination unreachable (type 3) with `code`, quoting `original` (RFC 792). */
   sendIcmpUnreachable(code: number, original: Uint8Array): void {
-    const quoted = original.subarray(0, 28);
-    const icmp = new Uint8Array(8 + quoted.length);
-    icmp[0] = 3;
-    icmp[1] = code;
-    icmp.set(quoted, 8);
-    const checksum = internetChecksum(icmp);
-    icmp[2] = checksum >> 8;
-    icmp[3] = checksum & 0xff;
-    const packet = new Uint8Array(20 + icmp.length);
-    emitIpv4Header(
-      { src: PEER_ADDRESS, dst: STACK_ADDRESS, protocol: IP_PROTOCOL.ICMP, ttl: 64, identification: 2, dontFragment: false, moreFragments: false, fragmentOffset: 0, totalLength: packet.length },
-      packet,
-    );
-    packet.set(icmp, 20);
-    this.link.send([packet]);
+    this.sendIpv4(IP_PROTOCOL.ICMP, emitIcmp4(3, code, 0, original.subarray(0, 28)), { id: 2, df: false });
+  }
+
+  private sendIpv4(protocol: number, payload: Uint8Array, header: { id: number; df: boolean }): void {
+    this.link.send([ipv4({ src: PEER_ADDRESS.toString(), dst: STACK_ADDRESS.toString(), protocol, payload, ...header })]);
   }
 
   take(): TcpRepr[] {

@@ -13,7 +13,6 @@
  * runs the full size (with a matching timeout).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNamespace, describeNetns, openTunInNamespace, type Namespace } from './helpers/netns.js';
 import { checkCapture } from './helpers/tshark.js';
+import { captureFields } from './helpers/tshark-fields.js';
 import { Stack } from '../src/stack.js';
 import { FaultInjector } from '../src/link/fault-injector.js';
 import { PcapWriter } from '../src/link/pcap.js';
@@ -150,19 +150,12 @@ describeNetns('TCP against the kernel over TUN with loss, delay, reordering, dup
     const check = checkCapture(pcap);
     expect(check.packets).toBeGreaterThan(1000);
     expect(check.problems).toEqual([]);
-    const rows = spawnSync('tshark', ['-r', pcap, '-Y', 'tcp.options.sack_le', '-T', 'fields', '-E', 'separator=|', '-e', 'ip.src', '-e', 'tcp.ack', '-e', 'tcp.options.sack_le', '-e', 'tcp.options.sack_re'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    expect(rows.status, rows.stderr).toBe(0);
-    const blocks = rows.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const [src, ack, les, res] = line.split('|');
-        return { src: src!, ack: Number(ack), le: les!.split(',').map(Number), re: res!.split(',').map(Number) };
-      });
+    const blocks = captureFields(pcap, 'tcp.options.sack_le', ['ip.src', 'tcp.ack', 'tcp.options.sack_le', 'tcp.options.sack_re']).map((p) => ({
+      src: p['ip.src'],
+      ack: Number(p['tcp.ack']),
+      le: p['tcp.options.sack_le'].split(',').map(Number),
+      re: p['tcp.options.sack_re'].split(',').map(Number),
+    }));
     const from = (src: string) => blocks.filter((b) => b.src === src);
     expect(from('10.7.0.2').length).toBeGreaterThan(10); // ours, about the kernel's lost segments
     expect(from('10.7.0.1').length).toBeGreaterThan(10); // the kernel's, about ours

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createNamespace, describeNetns, openTunInNamespace, type Namespace } from './helpers/netns.js';
 import { checkCapture } from './helpers/tshark.js';
+import { readAll } from './helpers/net.js';
 import { Stack } from '../src/stack.js';
 import { PcapWriter } from '../src/link/pcap.js';
 import type { TcpLayer } from '../src/tcp/tcp-layer.js';
@@ -58,16 +59,6 @@ function sendPattern(stream: Stream, total: number): void {
     stream.end();
   };
   pump();
-}
-
-/** Everything a stream delivers until 'end'. */
-function readAll(stream: Stream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return new Promise((resolve, reject) => {
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 }
 
 describeNetns('TCP against the Linux kernel over a real TUN', () => {

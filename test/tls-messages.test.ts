@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { TlsError } from '../src/tls/alerts.js';
 import {
   ExtensionType,
   decodeAlpn,
@@ -24,17 +23,7 @@ import {
   isHelloRetryRequest,
 } from '../src/tls/messages.js';
 import { CLIENT_HELLO, SERVER_HELLO, hex } from './tls-rfc8448.js';
-
-
-function alertOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof TlsError) return error.alert;
-    throw error;
-  }
-  return undefined;
-}
+import { alertOf } from './helpers/tls-alert.js';
 
 describe('handshake message codec', () => {
   it('decodes the RFC 8448 ClientHello and re-encodes it byte for byte', () => {

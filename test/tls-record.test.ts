@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { CIPHER_SUITES } from '../src/tls/cipher-suites.js';
-import { TlsError } from '../src/tls/alerts.js';
 import {
   ContentType,
   MAX_PLAINTEXT,
@@ -10,21 +9,12 @@ import {
   plaintextRecord,
   type Record,
 } from '../src/tls/record.js';
+import { alertOf } from './helpers/tls-alert.js';
 
 function drain(deframer: RecordDeframer): Record[] {
   const out: Record[] = [];
   for (let record = deframer.next(); record; record = deframer.next()) out.push(record);
   return out;
-}
-
-function alertOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof TlsError) return error.alert;
-    throw error;
-  }
-  return undefined;
 }
 
 describe('record deframer', () => {

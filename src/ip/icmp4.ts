@@ -2,10 +2,9 @@
  * ICMPv4 codec (RFC 792): the 8-byte header (type, code, checksum, 4 type-specific bytes) and
  * a body. The checksum covers the whole ICMP message.
  */
-import { checksumVerifies, internetChecksum } from './checksum.js';
+import { internetChecksum } from './checksum.js';
+import { checkIcmp, emitIcmp, IcmpPacket } from './icmp-header.js';
 import type { DropReason } from '../stats.js';
-
-export const ICMP4_HEADER_LENGTH = 8;
 
 export const ICMP4_TYPE = {
   ECHO_REPLY: 0,
@@ -40,24 +39,7 @@ export function isIcmp4Error(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
 }
 
-export class Icmp4Packet {
-  constructor(readonly bytes: Uint8Array) {}
-  get type(): number {
-    return this.bytes[0]!;
-  }
-  get code(): number {
-    return this.bytes[1]!;
-  }
-  get checksum(): number {
-    return (this.bytes[2]! << 8) | this.bytes[3]!;
-  }
-  /** Echo identifier / sequence (RFC 792 echo). */
-  get identifier(): number {
-    return (this.bytes[4]! << 8) | this.bytes[5]!;
-  }
-  get sequence(): number {
-    return (this.bytes[6]! << 8) | this.bytes[7]!;
-  }
+export class Icmp4Packet extends IcmpPacket {
   /** Next-hop MTU of a Fragmentation Needed message (RFC 1191 §4). */
   get nextHopMtu(): number {
     return (this.bytes[6]! << 8) | this.bytes[7]!;
@@ -66,33 +48,17 @@ export class Icmp4Packet {
   get pointer(): number {
     return this.bytes[4]!;
   }
-  get body(): Uint8Array {
-    return this.bytes.subarray(ICMP4_HEADER_LENGTH);
-  }
 }
 
 /** Check length and checksum; the view is then safe to read. */
 export function parseIcmp4(bytes: Uint8Array): Icmp4Packet | DropReason {
-  if (bytes.length < ICMP4_HEADER_LENGTH) return 'badLength';
-  if (!checksumVerifies(bytes)) return 'badChecksum';
-  return new Icmp4Packet(bytes);
+  return checkIcmp(bytes) ?? new Icmp4Packet(bytes);
 }
 
 /**
  * Build an ICMPv4 message: header with the 4 type-specific bytes given as a 32-bit word, then
- * `body`; checksum computed.
+ * `body`; checksum computed (RFC 792: over the whole ICMP message).
  */
 export function emitIcmp4(type: number, code: number, rest: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(ICMP4_HEADER_LENGTH + body.length);
-  out[0] = type;
-  out[1] = code;
-  out[4] = (rest >>> 24) & 0xff;
-  out[5] = (rest >>> 16) & 0xff;
-  out[6] = (rest >>> 8) & 0xff;
-  out[7] = rest & 0xff;
-  out.set(body, ICMP4_HEADER_LENGTH);
-  const checksum = internetChecksum(out);
-  out[2] = checksum >> 8;
-  out[3] = checksum & 0xff;
-  return out;
+  return emitIcmp(type, code, rest, body, internetChecksum);
 }

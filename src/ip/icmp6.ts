@@ -3,11 +3,10 @@
  * (RFC 8200 §8.1) with next header 58.
  */
 import type { IpAddress } from './address.js';
-import { checksumVerifies, finishChecksum, pseudoHeaderSum, sumBytes } from './checksum.js';
+import { finishChecksum, pseudoHeaderSum, sumBytes } from './checksum.js';
+import { checkIcmp, emitIcmp, IcmpPacket } from './icmp-header.js';
 import { IP_PROTOCOL } from './types.js';
 import type { DropReason } from '../stats.js';
-
-export const ICMP6_HEADER_LENGTH = 8;
 
 export const ICMP6_TYPE = {
   DEST_UNREACHABLE: 1,
@@ -41,51 +40,20 @@ export function isNdpOrMld(type: number): boolean {
   return (type >= 130 && type <= 137) || type === 143;
 }
 
-export class Icmp6Packet {
-  constructor(readonly bytes: Uint8Array) {}
-  get type(): number {
-    return this.bytes[0]!;
-  }
-  get code(): number {
-    return this.bytes[1]!;
-  }
-  get checksum(): number {
-    return (this.bytes[2]! << 8) | this.bytes[3]!;
-  }
-  get identifier(): number {
-    return (this.bytes[4]! << 8) | this.bytes[5]!;
-  }
-  get sequence(): number {
-    return (this.bytes[6]! << 8) | this.bytes[7]!;
-  }
+export class Icmp6Packet extends IcmpPacket {
   /** Packet Too Big MTU, Parameter Problem pointer: the 32-bit word at 4..8. */
   get word(): number {
     return ((this.bytes[4]! << 24) | (this.bytes[5]! << 16) | (this.bytes[6]! << 8) | this.bytes[7]!) >>> 0;
   }
-  get body(): Uint8Array {
-    return this.bytes.subarray(ICMP6_HEADER_LENGTH);
-  }
 }
 
 export function parseIcmp6(bytes: Uint8Array, src: IpAddress, dst: IpAddress): Icmp6Packet | DropReason {
-  if (bytes.length < ICMP6_HEADER_LENGTH) return 'badLength';
-  const pseudo = pseudoHeaderSum(src, dst, IP_PROTOCOL.ICMPV6, bytes.length);
-  if (!checksumVerifies(bytes, 0, bytes.length, pseudo)) return 'badChecksum';
-  return new Icmp6Packet(bytes);
+  return checkIcmp(bytes, pseudoHeaderSum(src, dst, IP_PROTOCOL.ICMPV6, bytes.length)) ?? new Icmp6Packet(bytes);
 }
 
 /** Build an ICMPv6 message from src to dst (the checksum depends on both). */
 export function emitIcmp6(type: number, code: number, rest: number, body: Uint8Array, src: IpAddress, dst: IpAddress): Uint8Array {
-  const out = new Uint8Array(ICMP6_HEADER_LENGTH + body.length);
-  out[0] = type;
-  out[1] = code;
-  out[4] = (rest >>> 24) & 0xff;
-  out[5] = (rest >>> 16) & 0xff;
-  out[6] = (rest >>> 8) & 0xff;
-  out[7] = rest & 0xff;
-  out.set(body, ICMP6_HEADER_LENGTH);
-  const checksum = finishChecksum(sumBytes(out, 0, out.length, pseudoHeaderSum(src, dst, IP_PROTOCOL.ICMPV6, out.length)));
-  out[2] = checksum >> 8;
-  out[3] = checksum & 0xff;
-  return out;
+  return emitIcmp(type, code, rest, body, (message) =>
+    finishChecksum(sumBytes(message, 0, message.length, pseudoHeaderSum(src, dst, IP_PROTOCOL.ICMPV6, message.length))),
+  );
 }

@@ -11,7 +11,8 @@
 import { RealClock, type Clock } from '../clock.js';
 import { InvalidArgumentError } from '../errors.js';
 import { Random } from '../random.js';
-import type { BatchReceiver, Link, LinkWrapper, PacketBatch } from './link.js';
+import type { Link, PacketBatch } from './link.js';
+import { LinkWrapperBase } from './wrapper.js';
 import { realTimeSchedule, type ScheduleFn } from './sim-scheduler.js';
 
 export interface FaultInjectorOptions {
@@ -80,26 +81,19 @@ interface Impairments {
   queueLimitBytes: number;
 }
 
-export class FaultInjector implements LinkWrapper {
-  readonly mtu: number;
-  readonly name: string;
+export class FaultInjector extends LinkWrapperBase {
   readonly sendStats: FaultCounts = newCounts();
   readonly receiveStats: FaultCounts = newCounts();
-  private receiver: BatchReceiver | undefined;
-  private closed = false;
   private readonly sendPath: ImpairedPath | undefined;
   private readonly receivePath: ImpairedPath | undefined;
 
-  constructor(
-    readonly inner: Link,
-    options: FaultInjectorOptions,
-  ) {
+  constructor(inner: Link, options: FaultInjectorOptions) {
     const impairments = validate(options);
+    super(inner);
     const clock = options.clock ?? new RealClock();
     const schedule = options.schedule ?? realTimeSchedule(clock);
     const direction = options.direction ?? 'both';
-    this.mtu = inner.mtu;
-    this.name = inner.name;
+    // Once closed, held and delayed packets are forgotten: each path checks isOpen() before it emits.
     const isOpen = (): boolean => !this.closed;
     if (direction !== 'receive') {
       this.sendPath = new ImpairedPath(impairments, new Random(options.seed), clock, schedule, this.sendStats, false, isOpen, (batch) =>
@@ -119,11 +113,6 @@ export class FaultInjector implements LinkWrapper {
         (batch) => this.receiver?.(batch),
       );
     }
-    inner.setReceiver((batch) => {
-      if (this.closed) return;
-      if (this.receivePath) this.receivePath.process(batch);
-      else this.receiver?.(batch);
-    });
   }
 
   /** Both directions added up. */
@@ -133,22 +122,14 @@ export class FaultInjector implements LinkWrapper {
     return total;
   }
 
-  send(packets: PacketBatch): void {
-    if (this.closed || packets.length === 0) return;
+  protected override onSend(packets: PacketBatch): void {
     if (this.sendPath) this.sendPath.process(packets);
     else this.inner.send(packets);
   }
 
-  setReceiver(receiver: BatchReceiver): void {
-    this.receiver = receiver;
-  }
-
-  /** Forget held and delayed packets, then close the inner link. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.receiver = undefined;
-    this.inner.close();
+  protected override onReceive(batch: PacketBatch): void {
+    if (this.receivePath) this.receivePath.process(batch);
+    else this.receiver?.(batch);
   }
 }
 

@@ -6,6 +6,7 @@ export { SimScheduler, settleMicrotasks, realTimeSchedule, type ScheduleFn, type
 export { FaultInjector, type FaultInjectorOptions, type FaultCounts } from './fault-injector.js';
 export { PcapWriter, PcapError, LINKTYPE_RAW, type PcapWriterOptions, type PcapSink } from './pcap.js';
 export { Tracer, type TracerOptions } from './tracer.js';
+export { LinkWrapperBase } from './wrapper.js';
 export { describePacket, protocolName } from './describe.js';
 export * from './tun.js';
 export * from './netns.js';

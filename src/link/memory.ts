@@ -39,10 +39,6 @@ export function validateMtu(mtu: number, what: string): number {
   return mtu;
 }
 
-export function newMemoryLinkStats(): MemoryLinkStats {
-  return { sent: 0, received: 0, dropped: 0, bytesSent: 0, bytesReceived: 0 };
-}
-
 /** How a batch travels from send() to the far end: a microtask, or a timer at a later time. */
 export type Deliver = (run: () => void) => void;
 
@@ -56,12 +52,13 @@ export function makeDeliver(options: { latencyMs?: number; clock?: Clock; schedu
 }
 
 export class MemoryLink implements Link {
-  readonly stats: MemoryLinkStats = newMemoryLinkStats();
+  readonly stats: MemoryLinkStats = { sent: 0, received: 0, dropped: 0, bytesSent: 0, bytesReceived: 0 };
   private receiver: BatchReceiver | undefined;
-  private peer!: MemoryLink;
+  /** The end that receives what this end sends (this end itself for a loopback). */
+  protected peer!: MemoryLink;
   private closed = false;
 
-  private constructor(
+  protected constructor(
     readonly name: string,
     readonly mtu: number,
     private readonly deliver: Deliver,
@@ -109,7 +106,7 @@ export class MemoryLink implements Link {
     this.receiver = receiver;
   }
 
-  /** Closes both ends: nothing more is delivered either way. */
+  /** Closes both ends (the one end of a loopback): nothing more is delivered either way. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

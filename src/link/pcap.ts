@@ -7,7 +7,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { RealClock, type Clock } from '../clock.js';
 import { InvalidArgumentError, TuntcpError } from '../errors.js';
-import type { BatchReceiver, Link, LinkWrapper, PacketBatch } from './link.js';
+import type { Link, PacketBatch } from './link.js';
+import { LinkWrapperBase } from './wrapper.js';
 
 /** pcap file format: https://www.tcpdump.org/manpages/pcap-savefile.5.html */
 const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
@@ -42,64 +43,49 @@ export interface PcapWriterOptions {
   epochMs?: number;
 }
 
-export class PcapWriter implements LinkWrapper {
-  readonly mtu: number;
-  readonly name: string;
+export class PcapWriter extends LinkWrapperBase {
   /** Packets recorded, and failed writes (after one, recording stops; traffic continues). */
   readonly stats = { recorded: 0, writeErrors: 0 };
-  private receiver: BatchReceiver | undefined;
-  private closed = false;
   private sink: PcapSink | undefined;
   private readonly snaplen: number;
   private readonly clock: Clock;
   private readonly epochMs: number;
 
-  constructor(
-    readonly inner: Link,
-    options: PcapWriterOptions,
-  ) {
-    this.snaplen = options.snaplen ?? 65535;
-    if (!Number.isInteger(this.snaplen) || this.snaplen < 1 || this.snaplen > 0x7fffffff) {
+  constructor(inner: Link, options: PcapWriterOptions) {
+    const snaplen = options.snaplen ?? 65535;
+    if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0x7fffffff) {
       throw new InvalidArgumentError(`PcapWriter: snaplen must be a positive integer, got ${options.snaplen}`);
     }
     if ((options.path === undefined) === (options.sink === undefined)) {
       throw new InvalidArgumentError('PcapWriter: give exactly one of `path` or `sink`');
     }
+    const sink = options.sink ?? openFileSink(options.path!);
+    super(inner);
+    this.snaplen = snaplen;
     this.clock = options.clock ?? new RealClock();
     this.epochMs = options.epochMs ?? Date.now() - this.clock.now();
-    this.mtu = inner.mtu;
-    this.name = inner.name;
-    this.sink = options.sink ?? openFileSink(options.path!);
+    this.sink = sink;
     this.write(globalHeader(this.snaplen));
-    inner.setReceiver((batch) => {
-      if (this.closed) return;
-      this.record(batch);
-      this.receiver?.(batch);
-    });
   }
 
-  send(packets: PacketBatch): void {
-    if (this.closed || packets.length === 0) return;
+  protected override onSend(packets: PacketBatch): void {
     this.record(packets);
     this.inner.send(packets);
   }
 
-  setReceiver(receiver: BatchReceiver): void {
-    this.receiver = receiver;
+  protected override onReceive(batch: PacketBatch): void {
+    this.record(batch);
+    this.receiver?.(batch);
   }
 
-  /** Flush and close the file, then close the inner link. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.receiver = undefined;
+  /** Flush and close the file (the inner link is closed next). */
+  protected override onClose(): void {
     try {
       this.sink?.close?.();
     } catch {
       this.stats.writeErrors++;
     }
     this.sink = undefined;
-    this.inner.close();
   }
 
   private record(packets: PacketBatch): void {

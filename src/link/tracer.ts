@@ -4,7 +4,8 @@
  * `>` is outbound (send), `<` inbound (receive); the time is ms since the tracer was made.
  */
 import { RealClock, type Clock } from '../clock.js';
-import type { BatchReceiver, Link, LinkWrapper, PacketBatch } from './link.js';
+import type { Link, PacketBatch } from './link.js';
+import { LinkWrapperBase } from './wrapper.js';
 import { describePacket } from './describe.js';
 
 export interface TracerOptions {
@@ -15,48 +16,28 @@ export interface TracerOptions {
   label?: string;
 }
 
-export class Tracer implements LinkWrapper {
-  readonly mtu: number;
-  readonly name: string;
-  private receiver: BatchReceiver | undefined;
-  private closed = false;
+export class Tracer extends LinkWrapperBase {
   private readonly write: (line: string) => void;
   private readonly clock: Clock;
   private readonly start: number;
   private readonly label: string;
 
-  constructor(
-    readonly inner: Link,
-    options: TracerOptions = {},
-  ) {
-    this.mtu = inner.mtu;
-    this.name = inner.name;
+  constructor(inner: Link, options: TracerOptions = {}) {
+    super(inner);
     this.write = options.write ?? ((line) => console.error(line));
     this.clock = options.clock ?? new RealClock();
     this.start = this.clock.now();
     this.label = options.label ?? inner.name;
-    inner.setReceiver((batch) => {
-      if (this.closed) return;
-      this.trace('<', batch);
-      this.receiver?.(batch);
-    });
   }
 
-  send(packets: PacketBatch): void {
-    if (this.closed || packets.length === 0) return;
+  protected override onSend(packets: PacketBatch): void {
     this.trace('>', packets);
     this.inner.send(packets);
   }
 
-  setReceiver(receiver: BatchReceiver): void {
-    this.receiver = receiver;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.receiver = undefined;
-    this.inner.close();
+  protected override onReceive(batch: PacketBatch): void {
+    this.trace('<', batch);
+    this.receiver?.(batch);
   }
 
   private trace(direction: '>' | '<', packets: PacketBatch): void {

@@ -48,6 +48,16 @@ export function collect(stream: Duplex): { chunks: Array<Buffer | string>; text(
   };
 }
 
+/** Everything a stream delivers until 'end'; rejects on 'error'. */
+export function readAll(stream: Duplex): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return new Promise((resolve, reject) => {
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
 /** Resolves with had_error on 'close' (events.once would reject on an earlier 'error'). */
 export function closed(stream: Duplex): Promise<boolean> {
   return new Promise((resolve) => stream.once('close', (hadError: boolean) => resolve(hadError)));
