@@ -33,6 +33,22 @@ describe('timestamps (RFC 7323)', () => {
     expect(tcb.rto.srtt).toBeCloseTo(30 / 8);
   });
 
+  it('an ACK echoing a TSval from before a timeout gives no RTT sample (RFC 6298 §5.7; §5.3 R2 precedes R3)', () => {
+    const harness = withOptions();
+    const tcb = harness.conn.tcb;
+    harness.now = 1000;
+    harness.write('a');
+    harness.drain();
+    const firstSentAt = tcb.tsValue(1000);
+    harness.advanceTo(1200); // the RTO fires: 'a' is resent; the peer rejects the duplicate and echoes the first TSval
+    const rtoAfterTimeout = tcb.rto.rto;
+    harness.now = 1230;
+    harness.send(fromPeer({ seq: IRS + 1, ack: ISS + 2, flags: ACK, options: { timestamp: { value: 1002, echo: firstSentAt } } }));
+    expect(tcb.sndUna).toBe(ISS + 2);
+    expect(tcb.rto.srtt).toBe(0); // only the handshake's sample: the 230 ms "sample" was refused
+    expect(tcb.rto.rto).toBe(rtoAfterTimeout); // the backoff stays until a valid sample (§5.7)
+  });
+
   it('PAWS drops an old duplicate (TSval < TS.Recent) and answers with an ACK (§5.3 R1)', () => {
     const harness = withOptions();
     const ts = (value: number) => ({ timestamp: { value, echo: 0 } });

@@ -270,9 +270,12 @@ function acknowledge(tcb: Tcb, segment: TcpRepr, ack: number, now: number): numb
   const echo = segment.options.timestamp?.echo;
   if (tcb.timestamps && echo !== undefined && echo !== 0) {
     // RFC 7323 §4.1: with timestamps, every ACK of new data gives an RTT sample from TSecr —
-    // even after a retransmission, since TSecr names the segment that triggered the ACK.
+    // even after a retransmission, since TSecr names the segment that triggered the ACK. But a
+    // receiver rejects a duplicate before it updates TS.Recent (RFC 7323 §5.3 R2 before R3), so
+    // the ACK of a timeout's resend may echo a pre-timeout TSval: no sample then (RFC 6298 §5.7).
     const rtt = seqDiff(tcb.tsValue(now), echo);
-    if (rtt >= 0) tcb.rto.sample(rtt);
+    const echoesBeforeTimeout = tcb.timeoutTsValue !== undefined && seqLt(echo, tcb.timeoutTsValue);
+    if (rtt >= 0 && !echoesBeforeTimeout) tcb.rto.sample(rtt);
     tcb.rttSeq = undefined;
   } else if (tcb.rttSeq !== undefined && seqGe(ack, tcb.rttSeq)) {
     // RFC 6298 §2 + Karn's rule: a sample only when the timed (never retransmitted) segment is acked.

@@ -34,38 +34,20 @@
  *   ETIMEDOUT), 'state' (every transition, for tracing), 'closed' (last event).
  */
 import type { IpAddress } from '../ip/address.js';
-import type { Counters } from '../stats.js';
 import type { IcmpErrorReport } from '../ip/types.js';
 import { applyIcmpError } from './icmp-errors.js';
 import { adjustReceiveSpace } from './receive-autotune.js';
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import type { TcpConfig } from './config.js';
 import type { TcpRepr } from './segment.js';
-import { Tcb, type TcpEvent, type TcpState } from './tcb.js';
+import { Tcb, type TcpConnectionParams, type TcpEvent, type TcpState } from './tcb.js';
 import { processSegment } from './connection-input.js';
 import { abortConnection, sendOpeningSyn, transmit } from './connection-output.js';
 import { nextDeadline, pollTimers, touchKeepalive } from './timers.js';
 import { congestionWindow } from './recovery.js';
 import { openFromSyn } from './handshake.js';
 
-export type { TcpEvent, TcpState, TcpErrorCode } from './tcb.js';
-
-/** Who the connection is between and how it is configured. */
-export interface TcpConnectionParams {
-  readonly localAddress: IpAddress;
-  readonly localPort: number;
-  readonly remoteAddress: IpAddress;
-  readonly remotePort: number;
-  /** Our initial send sequence number (IsnGenerator, RFC 6528). */
-  readonly iss: number;
-  /** The MSS to advertise, from the route's MTU (MTU − 40 for IPv4, − 60 for IPv6); default config.mss. */
-  readonly mss?: number;
-  readonly config: TcpConfig;
-  /** The time of creation (ms, the stack clock). */
-  readonly now: number;
-  /** Where to count segments, retransmissions and drops ("tcp.*", "drop.*"). */
-  readonly counters?: Counters;
-}
+export type { TcpConnectionParams, TcpEvent, TcpState, TcpErrorCode } from './tcb.js';
 
 export class TcpConnection {
   /** The control block: internal state, exposed read-only for tests and tracing. */

@@ -63,15 +63,20 @@ export function canSendData(state: TcpState): boolean {
   return state === 'ESTABLISHED' || state === 'CLOSE-WAIT' || state === 'FIN-WAIT-1' || state === 'LAST-ACK' || state === 'CLOSING';
 }
 
-export interface TcbParams {
+/** Who the connection is between and how it is configured. */
+export interface TcpConnectionParams {
   readonly localAddress: IpAddress;
   readonly localPort: number;
   readonly remoteAddress: IpAddress;
   readonly remotePort: number;
+  /** Our initial send sequence number (IsnGenerator, RFC 6528). */
   readonly iss: number;
+  /** The MSS to advertise, from the route's MTU (MTU − 40 for IPv4, − 60 for IPv6); default config.mss. */
   readonly mss?: number;
   readonly config: TcpConfig;
+  /** The time of creation (ms, the stack clock). */
   readonly now: number;
+  /** Where to count segments, retransmissions and drops ("tcp.*", "drop.*"). */
   readonly counters?: Counters;
 }
 
@@ -169,6 +174,11 @@ export class Tcb {
   /** Round-trip timing of one segment (Karn's rule: never a retransmitted one). */
   rttSeq: number | undefined;
   rttStart = 0;
+  /**
+   * Our TSval when the retransmission timer last fired, undefined before: an ACK echoing an older
+   * TSval names a transmission from before the timeout and gives no RTT sample (RFC 6298 §5.7, Karn).
+   */
+  timeoutTsValue: number | undefined;
 
   // Nagle and delayed ACK (RFC 9293 §3.7.4, RFC 1122 §4.2.3.2, RFC 5681 §4.2).
   /** setNoDelay(true): Nagle's algorithm off. */
@@ -209,7 +219,7 @@ export class Tcb {
   private segments: TcpRepr[] = [];
   private events: TcpEvent[] = [];
 
-  constructor(params: TcbParams) {
+  constructor(params: TcpConnectionParams) {
     this.localAddress = params.localAddress;
     this.localPort = params.localPort;
     this.remoteAddress = params.remoteAddress;

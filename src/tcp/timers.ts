@@ -76,6 +76,7 @@ function onRetransmitTimeout(tcb: Tcb, now: number): void {
   tcb.count('retransmitTimeouts');
   tcb.rto.backoff(); // RFC 6298 §5.5
   tcb.rttSeq = undefined; // Karn's rule: no sample from what is about to be resent
+  tcb.timeoutTsValue = tcb.tsValue(now); // RFC 6298 §5.7: no sample from echoes of before the timeout
   if (handshaking) {
     sendSyn(tcb, now); // §3.8.1: retransmit the SYN (SYN-ACK in SYN-RECEIVED)
     return;
