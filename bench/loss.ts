@@ -20,7 +20,7 @@ import { discard, sendBytes } from './tcp-stack.js';
 export const LOSS_GROUP = 'loss';
 export const LOSS_IMPAIRMENT = { drop: 0.01, delayMs: 20 } as const;
 const SEED = 1;
-const BASE_NAME = 'kernel↔kernel over tuntcp wire (base)';
+const BASE_NAME = 'kernel↔kernel (cubic) over tuntcp wire (base)';
 const TUNTCP_NAME = 'tuntcp on TUN';
 const METRICS = { toTarget: 'kernel→stack time', fromTarget: 'stack→kernel time' } as const;
 
@@ -45,6 +45,15 @@ function rows(name: string, pinning: Pinning, baseline: boolean, samples: { toTa
   });
   return [row(METRICS.toTarget, samples.toTarget), row(METRICS.fromTarget, samples.fromTarget)];
 }
+
+/**
+ * The kernel's congestion control for the tool's sockets (TCP_CONGESTION via the C tool's
+ * TCP_TOOL_CONGESTION). The host default may be BBR (it is on this machine): against our
+ * loss-based CUBIC that compares algorithms, not stacks (BBR moves 8 MiB through 1% loss in
+ * 0.67 s, CUBIC and Reno in ~18 s). Namespaces may not change their default to an algorithm
+ * outside tcp_allowed_congestion_control, so it is set per socket.
+ */
+export const KERNEL_CONGESTION = 'cubic';
 
 async function measureWire(bytes: number, options: BenchOptions, pinning: Pinning): Promise<BenchRow[]> {
   const wire = openWire({ impairments: { seed: SEED, ...LOSS_IMPAIRMENT } });
@@ -99,9 +108,17 @@ export async function runLossBench(options: BenchOptions, log: (line: string) =>
   const bytes = options.quick ? 2 << 20 : 8 << 20;
   const pinning = options.pinnings[0]!;
   const what = `${bytes >> 20} MiB each way, drop ${LOSS_IMPAIRMENT.drop * 100}% and ${LOSS_IMPAIRMENT.delayMs} ms each way (seed ${SEED}), ${options.repeats} ×, ${pinning}`;
-  log(`loss: kernel↔kernel over tuntcp wire, ${what}`);
-  const base = await withAffinity(pinning, () => measureWire(bytes, options, pinning));
-  log(`loss: tuntcp on TUN, ${what}`);
-  const ours = await withAffinity(pinning, () => measureTuntcp(bytes, options, pinning));
-  return [...base, ...ours];
+  log(`loss: kernel↔kernel over tuntcp wire (kernel sockets use ${KERNEL_CONGESTION}), ${what}`);
+  if (options.tool.kind !== 'c') log(`loss: the ${options.tool.kind} tool cannot choose its congestion control: the kernel uses the host default`);
+  const previous = process.env.TCP_TOOL_CONGESTION;
+  process.env.TCP_TOOL_CONGESTION = KERNEL_CONGESTION; // inherited by the tools (ip netns exec keeps the environment)
+  try {
+    const base = await withAffinity(pinning, () => measureWire(bytes, options, pinning));
+    log(`loss: tuntcp on TUN, ${what}`);
+    const ours = await withAffinity(pinning, () => measureTuntcp(bytes, options, pinning));
+    return [...base, ...ours];
+  } finally {
+    if (previous === undefined) delete process.env.TCP_TOOL_CONGESTION;
+    else process.env.TCP_TOOL_CONGESTION = previous;
+  }
 }

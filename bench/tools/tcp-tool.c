@@ -53,11 +53,23 @@ static void nodelay(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* TCP_TOOL_CONGESTION=name: this socket's congestion control (TCP_CONGESTION; root may pick any
+ * loaded algorithm). Accepted sockets inherit it from the listener. */
+static void apply_congestion(int fd) {
+  const char *name = getenv("TCP_TOOL_CONGESTION");
+  if (name == NULL || *name == 0) return;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, strlen(name)) != 0) {
+    fprintf(stderr, "tcp-tool: TCP_CONGESTION %s: %s\n", name, strerror(errno));
+    exit(1);
+  }
+}
+
 static int connect_to(const char *host, const char *port) {
   struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *list;
   int rc = getaddrinfo(host, port, &hints, &list);
   if (rc) { fprintf(stderr, "tcp-tool: %s: %s\n", host, gai_strerror(rc)); exit(1); }
   int fd = socket(list->ai_family, SOCK_STREAM, 0);
+  if (fd >= 0) apply_congestion(fd);
   if (fd < 0) fail("socket");
   nodelay(fd);
   if (connect(fd, list->ai_addr, list->ai_addrlen) < 0) fail("connect");
@@ -96,6 +108,7 @@ static long long drain(int fd, long long limit) {
 
 static int listen_on(const char *port) {
   int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd >= 0) apply_congestion(fd);
   if (fd < 0) fail("socket");
   int one = 1, zero = 0;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
