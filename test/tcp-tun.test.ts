@@ -18,7 +18,7 @@ import { PcapWriter } from '../src/link/pcap.js';
 import type { TcpLayer } from '../src/tcp/tcp-layer.js';
 import { createConnection, type Stream } from '../src/net/stream.js';
 import { createServer } from '../src/net/server.js';
-import { firstPatternMismatch, patternBytes, startEcho, startHttp } from '../src/cli/services.js';
+import { firstPatternMismatch, patternBytes, startEcho, startHttp, writePattern } from '../src/cli/services.js';
 
 const PYTHON = '/usr/bin/python3';
 const PEER = join(import.meta.dirname, 'tools', 'kernel-peer.mjs');
@@ -44,21 +44,6 @@ async function startPeer(ns: Namespace, args: string[]): Promise<{ child: ChildP
     if (!output.includes('listening')) throw new Error(`peer did not start: ${output}`);
   }
   return { child, result };
-}
-
-/** Send `total` pattern bytes on a stream with backpressure, then end it. */
-function sendPattern(stream: Stream, total: number): void {
-  let sent = 0;
-  const pump = (): void => {
-    while (sent < total) {
-      const length = Math.min(65536, total - sent);
-      const more = stream.write(patternBytes(sent, length));
-      sent += length;
-      if (!more) return void stream.once('drain', pump);
-    }
-    stream.end();
-  };
-  pump();
 }
 
 describeNetns('TCP against the Linux kernel over a real TUN', () => {
@@ -108,7 +93,7 @@ describeNetns('TCP against the Linux kernel over a real TUN', () => {
     const stream = createConnection(stack, 9001, '10.7.0.1');
     await once(stream, 'connect');
     const received = readAll(stream);
-    sendPattern(stream, TEN_MB);
+    writePattern(stream, TEN_MB);
     const bytes = await received;
     expect(bytes.length).toBe(TEN_MB);
     expect(firstPatternMismatch(bytes)).toBe(-1);
@@ -156,7 +141,7 @@ describeNetns('TCP against the Linux kernel over a real TUN', () => {
       stream.on('end', () => {
         // The peer's FIN arrived: we are half-open, still allowed to write (readyState writeOnly).
         states.push(stream.readyState);
-        sendPattern(stream, sent);
+        writePattern(stream, sent);
       });
       stream.on('data', (chunk: Buffer) => (receivedByUs += chunk.length));
     }).listen(9100);

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
+import type { Writable } from 'node:stream';
 import type { Stack } from '../stack.js';
 import { createServer, type Server } from '../net/server.js';
 
@@ -69,7 +70,9 @@ export function httpHandler(request: http.IncomingMessage, response: http.Server
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(HOME_PAGE) });
     response.end(HOME_PAGE);
   } else if (request.method === 'GET' && bytes) {
-    sendPattern(response, Number(bytes[1]));
+    const total = Number(bytes[1]);
+    response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
+    writePattern(response, total);
   } else if (request.method === 'POST' && url === '/sha256') {
     const hash = createHash('sha256');
     request.on('data', (chunk: Buffer) => hash.update(chunk));
@@ -84,21 +87,20 @@ export function httpHandler(request: http.IncomingMessage, response: http.Server
   }
 }
 
-/** Stream N pattern bytes with backpressure: write a block, wait for 'drain' when asked to. */
-function sendPattern(response: http.ServerResponse, total: number): void {
-  response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
+/** Write `total` pattern bytes with backpressure (a block, then wait for 'drain' when asked), then end. */
+export function writePattern(writable: Pick<Writable, 'write' | 'once' | 'end'>, total: number): void {
   let sent = 0;
   const pump = (): void => {
     while (sent < total) {
       const length = Math.min(64 * 1024, total - sent);
-      const more = response.write(patternBytes(sent, length));
+      const more = writable.write(patternBytes(sent, length));
       sent += length;
       if (!more) {
-        response.once('drain', pump);
+        writable.once('drain', pump);
         return;
       }
     }
-    response.end();
+    writable.end();
   };
   pump();
 }
